@@ -1,0 +1,4 @@
+"""The only place that drives a live call: FastAGI sessions and the pyst2 fallback script.
+
+Kept free of imports: the fallback runs inside the Asterisk root's Python.
+"""

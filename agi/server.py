@@ -1,0 +1,77 @@
+"""The FastAGI service: panoramisk's server, one coroutine per call.
+
+    python -m agi.server
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import uuid
+
+import redis.asyncio as aioredis
+from panoramisk.fast_agi import Request
+
+from acd.distributor import Distributor
+from acd.offers import OfferListener
+from agi.application import FastAgiApplication
+from agi.call_session import CallSession, Services, seat_answered
+from agi.channel import AgiChannel
+from hotline.settings import load_settings
+from tickets.store import TicketStore
+
+log = logging.getLogger("agi.server")
+
+
+def _route(services: Services, handler_name: str):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> None:
+        channel = AgiChannel(request)
+        try:
+            if handler_name == "call":
+                await CallSession(services, channel).run()
+            else:
+                await seat_answered(services, channel)
+        except Exception:
+            # The dialplan's fallback takes the caller on: HOTLINE_DONE was never set.
+            log.exception("call session failed for %s", channel.env.get("agi_uniqueid"))
+        finally:
+            await channel.close()
+
+    return endpoint
+
+
+async def serve() -> None:
+    settings = load_settings()
+    client = aioredis.Redis.from_url(settings.redis_url, health_check_interval=10)
+    node = f"agi-{uuid.uuid4().hex[:12]}"
+    distributor = Distributor(client, node)
+    offers = OfferListener(client, distributor)
+    await offers.start()
+    services = Services(settings=settings, distributor=distributor, offers=offers,
+                        tickets=TicketStore(settings.effective_database_url))
+    app = FastAgiApplication()
+    app.add_route("call", _route(services, "call"))
+    app.add_route("answered", _route(services, "answered"))
+    server = await asyncio.start_server(app.handler, settings.fastagi_host,
+                                        settings.fastagi_port)
+    log.info("FastAGI listening on %s:%s as node %s", settings.fastagi_host,
+             settings.fastagi_port, node)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    async with server:
+        await stopping.wait()
+    await offers.stop()
+    await client.aclose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""asterisk.conf, logger.conf, rtp.conf, musiconhold.conf, cdr.conf and other small files."""
+
+from __future__ import annotations
+
+from asterisk_conf.layout import AsteriskLayout
+
+
+def asterisk_conf(layout: AsteriskLayout) -> str:
+    return f"""[directories]
+astetcdir => {layout.etc}
+astmoddir => {layout.module_dir()}
+astvarlibdir => /var/lib/asterisk
+astdbdir => {layout.lib}
+astkeydir => /var/lib/asterisk
+astdatadir => /usr/share/asterisk
+astagidir => {layout.agi_bin}
+astspooldir => {layout.spool}
+astrundir => {layout.run}
+astlogdir => {layout.log}
+astsbindir => /usr/sbin
+
+[options]
+; Explicit module list in modules.conf; no autoload.
+verbose = 0
+debug = 0
+maxcalls = 2000
+maxload = 0
+transmit_silence = yes
+hideconnect = yes
+"""
+
+
+def logger_conf(verbose_log: bool) -> str:
+    # full.log traces every dialplan step: for tests and debugging, not for load.
+    full = "full.log => notice,warning,error,verbose(3),dtmf\n" if verbose_log else ""
+    return f"""[general]
+dateformat = %F %T.%3q
+
+[logfiles]
+messages.log => notice,warning,error,security
+{full}"""
+
+
+def rtp_conf() -> str:
+    return """[general]
+rtpstart = 20000
+rtpend = 39999
+"""
+
+
+def musiconhold_conf() -> str:
+    return """[default]
+mode = files
+directory = moh
+"""
+
+
+def cdr_conf() -> str:
+    return """[general]
+enable = yes
+unanswered = yes
+
+[csv]
+usegmtime = yes
+loguniqueid = yes
+accountlogs = no
+"""
+
+
+def features_conf() -> str:
+    return "[general]\n"
+
+
+def indications_conf() -> str:
+    return """[general]
+country = cn
+
+[cn]
+description = China
+ringcadence = 1000,4000
+dial = 450
+busy = 450/350,0/350
+ring = 450/1000,0/4000
+congestion = 450/700,0/700
+callwaiting = 450/400,0/4000
+dialrecall = 450
+record = 950/400,0/10000
+info = 450/100,0/100,450/100,0/100,450/100,0/100,450/400,0/400
+"""

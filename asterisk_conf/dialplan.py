@@ -1,0 +1,81 @@
+"""extensions.conf: where every inbound call goes.
+
+from-carrier -> hotline-intake -> FastAGI (agi/ call session). When FastAGI is unreachable,
+or the session ends without finishing the call, the intake falls back to a pyst2
+process-AGI script that opens (or reuses) the ticket, then an apology and a plain Queue().
+"""
+
+from __future__ import annotations
+
+from asterisk_conf.queues import FALLBACK_QUEUE
+from hotline.settings import Settings
+
+FALLBACK_AGI = "hotline-fallback"
+FALLBACK_AGI_ANSWERED = "hotline-fallback-answered"
+SEAT_PREDIAL = "hotline-seat-predial"
+SEAT_ANSWERED = "hotline-seat-answered"
+
+
+def hotline_numbers(settings: Settings) -> list[str]:
+    return [settings.service_number, *settings.legacy_numbers]
+
+
+def extensions_conf(settings: Settings) -> str:
+    inbound = "\n".join(
+        f"exten => {number},1,Goto(hotline-intake,${{EXTEN}},1)"
+        for number in hotline_numbers(settings)
+    )
+    fastagi = f"agi://{settings.fastagi_host}:{settings.fastagi_port}"
+    if settings.intake == "queue":
+        # The app_queue baseline: straight to the plain Queue(), no apology.
+        intake = " same => n,Set(HOTLINE_FALLBACK=1)"
+        apology = " same => n,NoOp(app_queue baseline: no apology)"
+    else:
+        intake = f"""\
+ same => n,AGI({fastagi}/call)
+ same => n,GotoIf($["${{HOTLINE_DONE}}" = "1"]?done)
+ ; FastAGI is unreachable or its session died: the fallback keeps the caller served.
+ same => n,Verbose(0,hotline: fallback for ${{CHANNEL}} (AGISTATUS=${{AGISTATUS}}))
+ same => n,Set(HOTLINE_FALLBACK=1)"""
+        apology = f" same => n,Playback({settings.prompt('fallback_apology')})"
+    return f"""[general]
+static = yes
+writeprotect = yes
+clearglobalvars = yes
+
+[globals]
+
+; The carrier trunk: 12345 and every legacy department number. Anything else is refused
+; as an unallocated number.
+[from-carrier]
+{inbound}
+exten => _X.,1,Hangup(1)
+exten => _[+*#a-zA-Z].,1,Hangup(1)
+
+[hotline-intake]
+exten => _X.,1,Set(HOTLINE_DIALLED=${{EXTEN}})
+{intake}
+ same => n,AGI({FALLBACK_AGI},open)
+ same => n,Answer()
+{apology}
+ same => n,Queue({FALLBACK_QUEUE},tb({SEAT_PREDIAL}^s^1(${{HOTLINE_TICKET}})),,,,{FALLBACK_AGI_ANSWERED})
+ same => n(done),Hangup()
+exten => h,1,ExecIf($["${{HOTLINE_FALLBACK}}" = "1"]?AGI({FALLBACK_AGI},close))
+
+; Runs on the seat's channel before it is dialled: the ticket id travels in the INVITE.
+[{SEAT_PREDIAL}]
+exten => s,1,Set(PJSIP_HEADER(add,X-Hotline-Ticket)=${{ARG1}})
+ same => n,Return()
+
+; Runs on the seat's channel when it answers, before the bridge: the ACD and the ticket
+; learn of the answer at once. If FastAGI is down the bridge still goes ahead.
+[{SEAT_ANSWERED}]
+exten => s,1,AGI({fastagi}/answered,${{ARG1}},${{ARG2}},${{ARG3}})
+ same => n,Return()
+
+; What a seat's softphone may dial: an echo test. Transfers arrive with the ACD.
+[from-seat]
+exten => 600,1,Answer()
+ same => n,Echo()
+ same => n,Hangup()
+"""

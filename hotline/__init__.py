@@ -1,0 +1,1 @@
+"""Glue: settings, secrets, the `hotline` command and the processes it runs."""

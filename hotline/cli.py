@@ -1,0 +1,186 @@
+"""The `hotline` command.
+
+    hotline up        install what is missing, configure, start every service
+    hotline status    the health of each component
+    hotline down      stop every service
+    hotline test      install what the tests need, run the whole suite (pytest)
+    hotline seat ready|pause|logout|show SEAT
+    hotline asterisk "pjsip show endpoints"
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+import redis
+
+from hotline import provision, services
+from hotline.settings import PROJECT_DIR, Settings, load_settings
+
+
+def _configure(settings: Settings) -> None:
+    from asterisk_conf.generate import write_config
+    from ivr_flows.prompts import render_all
+    from tickets.migrate import upgrade
+
+    provision.ensure_host_commands(provision.HOST_COMMANDS)
+    provision.ensure_asterisk_root(settings)
+    write_config(settings)
+    rendered = render_all(settings)
+    if rendered:
+        provision.say(f"rendered {len(rendered)} prompts")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+
+
+def cmd_up(settings: Settings, _: argparse.Namespace) -> int:
+    _configure(settings)
+    for service in services.all_services(settings):
+        pid = services.start(settings, service)
+        print(f"  {service.name:<9} pid {pid:<7} {service.protocol} "
+              f"{service.host}:{service.port}")
+    print(f"  tickets   {settings.effective_database_url.split('@')[-1]}")
+    print(f"  logs      {settings.log_dir}")
+    print("The hotline is up. Dial 12345 from the carrier at "
+          f"{settings.carrier_ips}; make a seat ready with `hotline seat ready seat-001`.")
+    return 0
+
+
+def cmd_down(settings: Settings, _: argparse.Namespace) -> int:
+    for service in reversed(services.all_services(settings)):
+        was = services.stop(settings, service)
+        print(f"  {service.name:<9} {'stopped' if was else 'not running'}")
+    return 0
+
+
+def _service_named(settings: Settings, name: str) -> services.Service:
+    return {s.name: s for s in services.all_services(settings)}[name]
+
+
+def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
+    service = _service_named(settings, args.service)
+    pid = services.start(settings, service)
+    print(f"  {service.name:<9} pid {pid:<7} {service.protocol} {service.host}:{service.port}")
+    return 0
+
+
+def cmd_stop(settings: Settings, args: argparse.Namespace) -> int:
+    was = services.stop(settings, _service_named(settings, args.service))
+    print(f"  {args.service:<9} {'stopped' if was else 'not running'}")
+    return 0
+
+
+def component_health(settings: Settings) -> dict[str, str]:
+    from hotline.ami import ami_action
+
+    health: dict[str, str] = {}
+    for service in services.all_services(settings):
+        pid = services.read_pid(settings, service.name)
+        if pid is None:
+            health[service.name] = "down"
+        elif not services.port_open(service.host, service.port):
+            health[service.name] = f"starting (pid {pid}, port {service.port} closed)"
+        else:
+            health[service.name] = f"up (pid {pid}, {service.host}:{service.port})"
+    if health["asterisk"].startswith("up"):
+        try:
+            reply = asyncio.run(ami_action(settings, {"Action": "Ping"}))
+            ok = reply.get("Response") == "Success"
+            health["asterisk"] += ", AMI ping ok" if ok else ", AMI ping failed"
+        except Exception as exc:
+            health["asterisk"] += f", AMI unreachable: {exc}"
+    if health["redis"].startswith("up"):
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_timeout=2).ping()
+            health["redis"] += ", ping ok"
+        except redis.RedisError as exc:
+            health["redis"] += f", ping failed: {exc}"
+    return health
+
+
+def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
+    health = component_health(settings)
+    for name, text in health.items():
+        print(f"  {name:<9} {text}")
+    return 0 if all(text.startswith("up") for text in health.values()) else 1
+
+
+def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
+    provision.ensure_host_commands({**provision.HOST_COMMANDS, **provision.TEST_COMMANDS})
+    provision.ensure_asterisk_root(settings)
+    os.chdir(PROJECT_DIR)
+    argv = [sys.executable, "-m", "pytest", *args.pytest_args]
+    os.execv(sys.executable, argv)
+
+
+def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
+    from acd.distributor import Distributor
+    from acd.models import AcdError
+
+    async def act() -> dict[str, str]:
+        client = redis.asyncio.Redis.from_url(settings.redis_url)
+        try:
+            acd = Distributor(client, "cli")
+            if args.action == "ready":
+                await acd.seat_ready(args.seat)
+            elif args.action == "pause":
+                await acd.seat_pause(args.seat, args.reason)
+            elif args.action == "logout":
+                await acd.seat_logout(args.seat)
+            return await acd.seat_state(args.seat)
+        finally:
+            await client.aclose()
+
+    if args.seat not in settings.seat_names():
+        print(f"hotline: no such seat {args.seat!r}", file=sys.stderr)
+        return 2
+    try:
+        state = asyncio.run(act())
+    except AcdError as exc:
+        print(f"hotline: {args.seat}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.seat} {state['state']} {state.get('reason', '')}".rstrip())
+    return 0
+
+
+def cmd_asterisk(settings: Settings, args: argparse.Namespace) -> int:
+    print(services.asterisk_cli(settings, " ".join(args.command)), end="")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="hotline", description="The 12345 hotline.")
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="install what is missing and start everything").set_defaults(
+        func=cmd_up)
+    sub.add_parser("down", help="stop everything").set_defaults(func=cmd_down)
+    sub.add_parser("status", help="health of each component").set_defaults(func=cmd_status)
+    names = ["redis", "asterisk", "fastagi", "api"]
+    for verb, func in (("start", cmd_start), ("stop", cmd_stop)):
+        one = sub.add_parser(verb, help=f"{verb} one service")
+        one.add_argument("service", choices=names)
+        one.set_defaults(func=func)
+    test = sub.add_parser("test", help="run the whole test suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test.set_defaults(func=cmd_test)
+    seat = sub.add_parser("seat", help="make a seat ready, pause it, log it out, show it")
+    seat.add_argument("action", choices=["ready", "pause", "logout", "show"])
+    seat.add_argument("seat")
+    seat.add_argument("--reason", default="break")
+    seat.set_defaults(func=cmd_seat)
+    ast = sub.add_parser("asterisk", help="run an Asterisk CLI command")
+    ast.add_argument("command", nargs="+")
+    ast.set_defaults(func=cmd_asterisk)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(load_settings(), args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

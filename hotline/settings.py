@@ -1,0 +1,154 @@
+"""All of the hotline's settings, in one place.
+
+Standard library only: the pyst2 fallback script imports this module inside the Asterisk
+root, whose Python has no third-party packages beyond SQLAlchemy and psycopg2.
+
+Every field can be overridden by an environment variable ``HOTLINE_<FIELD>`` (upper case).
+Paths inside the state directory are the same inside and outside the Asterisk root,
+because the runner bind-mounts the project and state directories at their own paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# Legacy department hotlines merged into 12345: dialled number -> department skill.
+# The dialled number (DNIS) tells which department the caller had in mind.
+DEFAULT_LEGACY_NUMBERS: dict[str, str] = {
+    "12319": "urban_management",  # 城管热线
+    "96166": "water",  # 供水
+    "96777": "gas",  # 燃气
+    "12315": "market_regulation",  # 消费者投诉
+    "12333": "social_security",  # 人社
+    "12366": "tax",  # 税务
+    "96123": "housing",  # 住房公积金
+    "12328": "transport",  # 交通运输
+}
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(f"HOTLINE_{name.upper()}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where generated and installed things live (git-ignored).
+    state_dir: Path = PROJECT_DIR / ".hotline"
+    # The Debian-sid root Asterisk runs in; shared between state dirs (it is big and slow
+    # to build), so it has its own setting.
+    asterisk_root: Path = PROJECT_DIR / ".hotline" / "asterisk-root"
+    debian_mirror: str = "http://deb.debian.org/debian"
+
+    # Database: SQLite by default, PostgreSQL by URL (postgresql+psycopg2://...).
+    database_url: str = ""
+
+    # Redis, started by the project on its own port, loopback only.
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 16379
+
+    # Asterisk.
+    sip_bind: str = "0.0.0.0"
+    sip_port: int = 5060
+    ami_port: int = 5038  # always bound to 127.0.0.1
+    asterisk_verbose_log: bool = False  # full.log with every dialplan step
+    fastagi_host: str = "127.0.0.1"
+    fastagi_port: int = 4573
+
+    # The HTTP API and pages.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8012
+
+    # Carrier trunks, identified by source IP (comma-separated list of IPs).
+    carrier_ips: str = "127.0.0.2"
+    service_number: str = "12345"
+
+    # Seats: seat-001 ... seat-NNN, each with its own secret and one registered contact.
+    seat_count: int = 500
+    # For load tests: the first N seats get a static contact instead of registering.
+    static_seat_count: int = 0
+    static_seat_host: str = "127.0.0.1"
+    # Port of seat N's static contact: base + N when per-seat, or base for every seat.
+    static_seat_port_base: int = 6000
+    static_seat_port_per_seat: bool = True
+
+    # Call handling. intake "fastagi" is the product; "queue" sends every call straight to
+    # the plain app_queue Queue() the fallback uses: the baseline benchmarks compare with.
+    intake: str = "fastagi"
+    ring_timeout_s: int = 15
+    language: str = "zh"  # prompts: zh (default) or en
+    legacy_numbers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LEGACY_NUMBERS))
+
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "log"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.state_dir / "prompts"
+
+    @property
+    def asterisk_dir(self) -> Path:
+        """Asterisk's etc, run, log and spool dirs for this state dir."""
+        return self.state_dir / "asterisk"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.state_dir / "secrets.json"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'tickets.db'}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.redis_host}:{self.redis_port}/0"
+
+    def prompt(self, name: str) -> str:
+        """Asterisk's name for a rendered prompt (absolute path, no extension)."""
+        return str(self.prompts_dir / self.language / name)
+
+    def seat_names(self) -> list[str]:
+        return [seat_name(n) for n in range(1, self.seat_count + 1)]
+
+
+def seat_name(number: int) -> str:
+    return f"seat-{number:03d}"
+
+
+def _coerce(kind: object, raw: str) -> object:
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (bool, "bool"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind in (Path, "Path"):
+        return Path(raw).resolve()
+    if str(kind).startswith("dict"):
+        # "12319=urban_management,96166=water"
+        pairs = (item.split("=", 1) for item in raw.split(",") if item.strip())
+        return {number.strip(): dept.strip() for number, dept in pairs}
+    return raw
+
+
+def load_settings() -> Settings:
+    """Defaults, overridden by HOTLINE_* environment variables."""
+    overrides: dict[str, object] = {}
+    for f in dataclasses.fields(Settings):
+        raw = _env(f.name)
+        if raw is not None:
+            overrides[f.name] = _coerce(f.type, raw)
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    # A state dir moved elsewhere keeps the shared Asterisk root unless told otherwise.
+    return settings

@@ -1,0 +1,1 @@
+"""Seats (a SIP endpoint at a desk) and the agents who work them."""

@@ -1,0 +1,29 @@
+"""Shared pytest fixtures; the fixtures themselves live in tests/support/.
+
+The stack (real Asterisk, Redis and database) comes up once per database backend:
+every stack test runs on SQLite and again on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from support.postgres import postgres_server
+from support.stack import Stack, bring_up
+
+__all__ = ["postgres_server"]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def stack_session(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_server").create_database()
+    yield from bring_up(url)
+
+
+@pytest.fixture
+def stack(stack_session: Stack) -> Stack:
+    stack_session.reset()
+    return stack_session

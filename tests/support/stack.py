@@ -1,0 +1,154 @@
+"""The real hotline under test: brought up by `hotline up` with a test state dir and ports.
+
+Seats seat-001..seat-060 have static contacts at 127.0.0.1:(17000 + n), so a test plays
+seat n with a SIPp UAS on that port; the remaining seats register like softphones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from hotline import services
+from hotline.secrets import Secrets, load_secrets
+from hotline.settings import PROJECT_DIR, Settings, load_settings
+from tickets.store import TicketRecord, TicketStore
+
+STATIC_SEAT_BASE_PORT = 17000
+STATIC_SEATS = 60
+
+TEST_ENV = {
+    "HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-test"),
+    "HOTLINE_SIP_PORT": "15060",
+    "HOTLINE_AMI_PORT": "15038",
+    "HOTLINE_FASTAGI_PORT": "14573",
+    "HOTLINE_REDIS_PORT": "16380",
+    "HOTLINE_API_PORT": "18012",
+    "HOTLINE_SEAT_COUNT": "100",
+    "HOTLINE_STATIC_SEAT_COUNT": str(STATIC_SEATS),
+    "HOTLINE_STATIC_SEAT_PORT_BASE": str(STATIC_SEAT_BASE_PORT),
+    "HOTLINE_RING_TIMEOUT_S": "4",
+}
+
+
+def seat_port(number: int) -> int:
+    return STATIC_SEAT_BASE_PORT + number
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    env: dict[str, str]
+    secrets: Secrets
+    tickets: TicketStore
+    redis: redis.Redis
+
+    @property
+    def sip_target(self) -> str:
+        return f"127.0.0.1:{self.settings.sip_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
+    def hotline(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "hotline.cli", *args], env=self.env,
+                              cwd=PROJECT_DIR, capture_output=True, text=True, check=check,
+                              timeout=300)
+
+    def seat_ready(self, seat: str) -> None:
+        self.hotline("seat", "ready", seat)
+
+    def seat_state(self, seat: str) -> dict[str, str]:
+        raw: dict[Any, Any] = self.redis.hgetall(f"acd:seat:{seat}")  # type: ignore[assignment]
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def asterisk(self, command: str) -> str:
+        return services.asterisk_cli(self.settings, command)
+
+    def active_channels(self) -> int:
+        out = self.asterisk("core show channels count")
+        for line in out.splitlines():
+            if "active channel" in line:
+                return int(line.split()[0])
+        raise AssertionError(f"unexpected output: {out!r}")
+
+    def reset(self) -> None:
+        """Between tests: no call in progress, and a clean ACD."""
+        wait_for(lambda: self.active_channels() == 0, 20, "calls from the last test to end")
+        self.redis.flushdb()
+
+    def pause_fallback_members(self, except_seat: str) -> None:
+        """Leaves one member in the fallback Queue(); the other seats have no phone."""
+        for name in self.settings.seat_names():
+            paused = "unpause" if name == except_seat else "pause"
+            self.asterisk(f"queue {paused} member PJSIP/{name} queue hotline-fallback")
+
+    def wait_closed(self, ticket_id: str, timeout: float = 20) -> TicketRecord:
+        def closed() -> bool:
+            record = self.tickets.get(ticket_id)
+            return record is not None and record.status == "closed"
+
+        wait_for(closed, timeout, f"ticket {ticket_id} to close")
+        record = self.tickets.get(ticket_id)
+        assert record is not None
+        return record
+
+
+def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def run_async(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def bring_up(database_url: str | None) -> Iterator[Stack]:
+    env = {**os.environ, **TEST_ENV}
+    env.pop("HOTLINE_DATABASE_URL", None)
+    if database_url:
+        env["HOTLINE_DATABASE_URL"] = database_url
+    saved = dict(os.environ)
+    os.environ.update(env)
+    if not database_url:
+        os.environ.pop("HOTLINE_DATABASE_URL", None)
+    try:
+        settings = load_settings()
+        down = [sys.executable, "-m", "hotline.cli", "down"]
+        subprocess.run(down, env=env, cwd=PROJECT_DIR, check=False, capture_output=True)
+        if not database_url:
+            Path(settings.effective_database_url.removeprefix("sqlite:///")).unlink(
+                missing_ok=True)
+        up = subprocess.run([sys.executable, "-m", "hotline.cli", "up"], env=env,
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
+        if up.returncode != 0:
+            raise RuntimeError(f"hotline up failed:\n{up.stdout}\n{up.stderr}")
+        stack = Stack(settings=settings, env=env, secrets=load_secrets(settings),
+                      tickets=TicketStore(settings.effective_database_url),
+                      redis=redis.Redis.from_url(settings.redis_url))
+        # Every seat endpoint is loaded before any test dials.
+        wait_for(lambda: "seat-100" in stack.asterisk("pjsip show endpoint seat-100"), 30,
+                 "PJSIP endpoints")
+        try:
+            yield stack
+        finally:
+            stack.tickets.dispose()
+            subprocess.run(down, env=env, cwd=PROJECT_DIR, check=False, capture_output=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

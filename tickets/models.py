@@ -1,0 +1,139 @@
+"""Database models of the ticket store.
+
+Standard library and SQLAlchemy (2.0 API) only: the pyst2 fallback script imports this module
+inside the Asterisk root, whose Python has nothing else.
+
+Every datetime is stored as UTC. :class:`UTCDateTime` turns what the database gives back into an
+aware UTC datetime, whatever the backend (SQLite has no time zones and returns naive values).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Allowed values of the enumerated string columns (checked by the store, not by the database,
+# so that later migrations can add values without rebuilding SQLite tables).
+SOURCES: tuple[str, ...] = ("ivr", "fallback")
+STATUSES: tuple[str, ...] = ("open", "closed")
+OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "unanswered", "failed")
+ABANDON_STAGES: tuple[str, ...] = ("greeting", "announcement", "queue", "ringing")
+
+# Explicit constraint names, so that migrations (written by hand) can refer to them.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware datetime in UTC. Naive values are refused: their zone would be a guess."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError(f"datetime must be timezone-aware, got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that always stores and returns aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = as_utc(value)
+        # SQLite's DATETIME storage drops the zone silently; store naive UTC explicitly.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):  # pragma: no cover - defensive
+            raise TypeError(f"expected a datetime from the database, got {value!r}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Ticket(Base):
+    """One call into the hotline, from the caller reaching the IVR to the hang-up."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Readable id, YYYYMMDD-NNNNNN: local (Asia/Shanghai) date and a per-day counter.
+    ticket_id: Mapped[str] = mapped_column(String(32), unique=True)
+    caller: Mapped[str] = mapped_column(String(128))
+    dialled: Mapped[str] = mapped_column(String(128))
+    department_hint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Asterisk's uniqueid of the caller's channel.
+    channel_id: Mapped[str] = mapped_column(String(128), unique=True)
+    source: Mapped[str] = mapped_column(String(16))  # SOURCES
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    seat: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # STATUSES
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # OUTCOMES
+    abandon_stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Enqueue -> answer, or enqueue -> abandon.
+    wait_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    talk_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket",
+        order_by="(TicketEvent.at, TicketEvent.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.ticket_id} {self.status} channel={self.channel_id}>"
+
+
+class TicketEvent(Base):
+    """One step of a ticket's call: opened, greeting, queued, offered, answered, closed..."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_pk: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+    def __repr__(self) -> str:
+        return f"<TicketEvent {self.kind} at {self.at.isoformat()}>"
+
+
+class TicketDayCounter(Base):
+    """Last ticket number handed out for one local day (YYYYMMDD)."""
+
+    __tablename__ = "ticket_day_counter"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -39,7 +40,7 @@ class Services:
     distributor: Distributor
     offers: OfferListener
     tickets: TicketStore
-    sessions: set[asyncio.Task[None]] = field(default_factory=set)
+    background: set[asyncio.Future[None]] = field(default_factory=set)
 
 
 def utcnow() -> datetime:
@@ -60,6 +61,17 @@ class CallSession:
         self.ticket_id: str | None = None
         self.queued = False
         self.seat: str | None = None
+
+    def _background(self, work: Awaitable[object]) -> None:
+        async def logged() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("ticket write failed for %s", self.ticket_id)
+
+        task = asyncio.ensure_future(logged())
+        self.s.background.add(task)
+        task.add_done_callback(self.s.background.discard)
 
     async def _ticket(self, method: str, *args: object, **kwargs: object) -> object:
         # The ticket store is synchronous (the fallback script shares it): run it aside.
@@ -136,7 +148,9 @@ class CallSession:
     async def _dial(self, offer: Offer) -> str:
         assert self.ticket_id is not None
         self.seat = offer.seat
-        await self._ticket("add_event", self.ticket_id, "offered", offer.seat)
+        # Off the path to the ring: the event keeps its own time, the seat rings now.
+        self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
+                                      at=utcnow()))
         await self.channel.command("SET MUSIC OFF")
         ring = self.s.settings.ring_timeout_s
         predial = f"b({SEAT_PREDIAL}^s^1({self.ticket_id}))"

@@ -20,7 +20,8 @@ def stack_session(request: pytest.FixtureRequest) -> Iterator[Stack]:
     url = None
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_server").create_database()
-    yield from bring_up(url)
+    with bring_up(url) as stack:
+        yield stack
 
 
 @pytest.fixture

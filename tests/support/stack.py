@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,8 +119,11 @@ def run_async(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def bring_up(database_url: str | None) -> Iterator[Stack]:
-    env = {**os.environ, **TEST_ENV}
+@contextmanager
+def bring_up(database_url: str | None,
+             overrides: dict[str, str] | None = None) -> Iterator[Stack]:
+    """`hotline up` with the test settings (and overrides); `hotline down` at the end."""
+    env = {**os.environ, **TEST_ENV, **(overrides or {})}
     env.pop("HOTLINE_DATABASE_URL", None)
     if database_url:
         env["HOTLINE_DATABASE_URL"] = database_url
@@ -142,7 +146,8 @@ def bring_up(database_url: str | None) -> Iterator[Stack]:
                       tickets=TicketStore(settings.effective_database_url),
                       redis=redis.Redis.from_url(settings.redis_url))
         # Every seat endpoint is loaded before any test dials.
-        wait_for(lambda: "seat-100" in stack.asterisk("pjsip show endpoint seat-100"), 30,
+        last = settings.seat_names()[-1]
+        wait_for(lambda: last in stack.asterisk(f"pjsip show endpoint {last}"), 30,
                  "PJSIP endpoints")
         try:
             yield stack

@@ -153,7 +153,7 @@ class CallSession:
                                       at=utcnow()))
         await self.channel.command("SET MUSIC OFF")
         ring = self.s.settings.ring_timeout_s
-        predial = f"b({SEAT_PREDIAL}^s^1({self.ticket_id}))"
+        predial = f"b({SEAT_PREDIAL}^s^1({self.ticket_id}^{self.call_id}))"
         on_answer = f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{self.ticket_id})"
         # m: the caller keeps hearing music while the seat rings.
         await self.channel.command(

@@ -14,6 +14,7 @@ FALLBACK_AGI = "hotline-fallback"
 FALLBACK_AGI_ANSWERED = "hotline-fallback-answered"
 SEAT_PREDIAL = "hotline-seat-predial"
 SEAT_ANSWERED = "hotline-seat-answered"
+OMIT = "<omit>"  # a dialplan line that this mode leaves out
 
 
 def hotline_numbers(settings: Settings) -> list[str]:
@@ -26,10 +27,11 @@ def extensions_conf(settings: Settings) -> str:
         for number in hotline_numbers(settings)
     )
     fastagi = f"agi://{settings.fastagi_host}:{settings.fastagi_port}"
-    if settings.intake == "queue":
-        # The app_queue baseline: straight to the plain Queue(), no apology.
-        intake = " same => n,Set(HOTLINE_FALLBACK=1)"
-        apology = " same => n,NoOp(app_queue baseline: no apology)"
+    if settings.intake == "app_queue":
+        # The benchmarks' baseline, never the product: the fallback's own Queue() line with
+        # nothing of ours before it (no FastAGI, no ticket script, no apology).
+        intake = " same => n,NoOp(app_queue baseline)"
+        fallback_open = apology = OMIT
     else:
         intake = f"""\
  same => n,AGI({fastagi}/call)
@@ -37,8 +39,12 @@ def extensions_conf(settings: Settings) -> str:
  ; FastAGI is unreachable or its session died: the fallback keeps the caller served.
  same => n,Verbose(0,hotline: fallback for ${{CHANNEL}} (AGISTATUS=${{AGISTATUS}}))
  same => n,Set(HOTLINE_FALLBACK=1)"""
+        fallback_open = f" same => n,AGI({FALLBACK_AGI},open)"
         apology = f" same => n,Playback({settings.prompt('fallback_apology')})"
-    return f"""[general]
+    queue_agi = "" if settings.intake == "app_queue" else FALLBACK_AGI_ANSWERED
+    # t: the seat may transfer; b(): the predial handler that labels the seat's INVITE.
+    queue_options = f"tb({SEAT_PREDIAL}^s^1(${{HOTLINE_TICKET}}^${{UNIQUEID}}))"
+    body = f"""[general]
 static = yes
 writeprotect = yes
 clearglobalvars = yes
@@ -55,16 +61,18 @@ exten => _[+*#a-zA-Z].,1,Hangup(1)
 [hotline-intake]
 exten => _X.,1,Set(HOTLINE_DIALLED=${{EXTEN}})
 {intake}
- same => n,AGI({FALLBACK_AGI},open)
+{fallback_open}
  same => n,Answer()
 {apology}
- same => n,Queue({FALLBACK_QUEUE},tb({SEAT_PREDIAL}^s^1(${{HOTLINE_TICKET}})),,,,{FALLBACK_AGI_ANSWERED})
+ same => n,Queue({FALLBACK_QUEUE},{queue_options},,,,{queue_agi})
  same => n(done),Hangup()
 exten => h,1,ExecIf($["${{HOTLINE_FALLBACK}}" = "1"]?AGI({FALLBACK_AGI},close))
 
-; Runs on the seat's channel before it is dialled: the ticket id travels in the INVITE.
+; Runs on the seat's channel before it is dialled: the ticket and call ids travel in the
+; INVITE, so the seat's softphone (and the benchmarks) can tell which call rings.
 [{SEAT_PREDIAL}]
-exten => s,1,Set(PJSIP_HEADER(add,X-Hotline-Ticket)=${{ARG1}})
+exten => s,1,ExecIf($["${{ARG1}}" != ""]?Set(PJSIP_HEADER(add,X-Hotline-Ticket)=${{ARG1}}))
+ same => n,Set(PJSIP_HEADER(add,X-Hotline-Call)=${{ARG2}})
  same => n,Return()
 
 ; Runs on the seat's channel when it answers, before the bridge: the ACD and the ticket
@@ -79,3 +87,4 @@ exten => 600,1,Answer()
  same => n,Echo()
  same => n,Hangup()
 """
+    return "\n".join(line for line in body.split("\n") if line != OMIT)

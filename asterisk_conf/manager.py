@@ -12,6 +12,8 @@ enabled = yes
 bindaddr = 127.0.0.1
 port = {settings.ami_port}
 displayconnects = no
+; Events carry Asterisk's own time, to the microsecond.
+timestampevents = yes
 
 [{secrets.ami_user}]
 secret = {secrets.ami_password}

@@ -5,8 +5,10 @@ Runs the hotline twice on the same Asterisk, SIPp citizens and seats:
   app_queue  the baseline: the same calls straight into the fallback's plain Queue()
              (leastrecent, autofill, autopause) over the same 50 seats
 and reports, for each: calls completed and failed, tickets against calls, and p50/p99
-from the call entering the queue (the ticket's queued_at) to the INVITE at the seat
-(SIPp's trace, matched by the X-Hotline-Ticket header).
+from the call entering the queue to the INVITE at the seat (SIPp's trace, matched by the
+X-Hotline-Call header, the caller's channel uniqueid). Queue entry is the ACD's own
+`enqueued` event for ours, and AMI's QueueCallerJoin (Asterisk's timestamp) for app_queue:
+each clock starts when the call is in the distributor's hands.
 
     .venv/bin/python -m bench.first_call [--calls 200] [--rate 5] [--seats 50]
 
@@ -22,13 +24,16 @@ import json
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from panoramisk import Manager
 
-from hotline.settings import PROJECT_DIR, seat_name
+from hotline.secrets import load_secrets
+from hotline.settings import PROJECT_DIR, Settings, seat_name
 
 sys.path.insert(0, str(PROJECT_DIR / "tests"))  # the SIPp harness lives with the tests
 from support.sipp import Sipp  # noqa: E402
@@ -69,9 +74,60 @@ async def make_seats_ready(stack: Stack, seats: int) -> None:
         await client.aclose()
 
 
+class QueueJoins:
+    """Collects AMI QueueCallerJoin times (caller uniqueid -> epoch s) in its own thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.joined: dict[str, float] = {}
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        secrets = load_secrets(self.settings)
+        manager = Manager(loop=self._loop, host="127.0.0.1", port=self.settings.ami_port,
+                          username=secrets.ami_user, secret=secrets.ami_password,
+                          ping_delay=0)
+
+        def on_join(_: Manager, event: Any) -> None:
+            self.joined[event["Uniqueid"]] = float(event.get("Timestamp") or time.time())
+
+        manager.register_event("QueueCallerJoin", on_join)
+
+        async def connect() -> None:
+            await manager.connect()
+            self._ready.set()
+
+        self._loop.run_until_complete(connect())
+        self._loop.run_forever()
+        manager.close()
+
+    def __enter__(self) -> QueueJoins:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("AMI login failed")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+def enqueue_times(stack: Stack) -> dict[str, float]:
+    """The ACD's `enqueued` events: call id -> epoch s."""
+    times: dict[str, float] = {}
+    for _, fields in stack.redis.xrange("acd:events"):  # type: ignore[union-attr]
+        decoded = {k.decode(): v.decode() for k, v in fields.items()}
+        if decoded.get("type") == "enqueued":
+            times[decoded["call"]] = int(decoded["at"]) / 1000
+    return times
+
+
 def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
              workdir: Path) -> dict[str, Any]:
-    overrides = {**BENCH_ENV, "HOTLINE_INTAKE": "queue" if mode == "app_queue" else "fastagi",
+    overrides = {**BENCH_ENV, "HOTLINE_INTAKE": "app_queue" if mode == "app_queue" else "fastagi",
                  "HOTLINE_SEAT_COUNT": str(seats), "HOTLINE_STATIC_SEAT_COUNT": str(seats)}
     with bring_up(None, overrides) as stack:
         before = stack.tickets.count()
@@ -87,24 +143,24 @@ def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
                             service=stack.settings.service_number,
                             variables={"talk_ms": str(talk_ms), "dtmf_delay_ms": "200"},
                             workdir=workdir / mode, label=f"citizens-{mode}").start()
-            with citizens:
+            with QueueJoins(stack.settings) as joins, citizens:
                 citizens.wait(timeout=calls / rate + talk_ms / 1000 + 120)
             wait_for(lambda: stack.active_channels() == 0, 60, "calls to end")
             elapsed = time.time() - started
-            invites = {m.header("x-hotline-ticket"): m.at for m in seat_farm.messages()
+            invites = {m.header("x-hotline-call"): m.at for m in seat_farm.messages()
                        if m.method == "INVITE" and m.direction == "recv"}
-        tickets = stack.tickets.list_recent(limit=stack.tickets.count() - before)
-        latencies = []
-        for ticket in tickets:
-            at = invites.get(ticket.ticket_id)
-            if at is not None and ticket.queued_at is not None:
-                latencies.append((at - ticket.queued_at.timestamp()) * 1000)
+        entered = enqueue_times(stack) if mode == "ours" else joins.joined
+        latencies = [(invites[call] - at) * 1000 for call, at in entered.items()
+                     if call in invites]
+        tickets = stack.tickets.list_recent(limit=max(1, stack.tickets.count() - before))
+        tickets = tickets if stack.tickets.count() > before else []
         answered = sum(1 for t in tickets if t.outcome == "answered")
         return {
             "mode": mode,
             "calls": calls,
             "completed": citizens.successful_calls(),
             "failed": citizens.failed_calls(),
+            # app_queue mode runs none of our code, so it opens no tickets.
             "tickets": len(tickets),
             "tickets_answered": answered,
             "seat_invites": len(invites),

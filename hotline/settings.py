@@ -76,8 +76,8 @@ class Settings:
     static_seat_port_base: int = 6000
     static_seat_port_per_seat: bool = True
 
-    # Call handling. intake "fastagi" is the product; "queue" sends every call straight to
-    # the plain app_queue Queue() the fallback uses: the baseline benchmarks compare with.
+    # Call handling. intake "fastagi" is the product; "app_queue" sends every call straight
+    # to the fallback's plain Queue() with nothing of ours: the benchmarks' baseline.
     intake: str = "fastagi"
     ring_timeout_s: int = 15
     language: str = "zh"  # prompts: zh (default) or en

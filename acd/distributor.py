@@ -1,8 +1,10 @@
 """The distributor: the ACD's one interface to the rest of the hotline.
 
 The call session (agi/) enqueues calls and reports what happened on the line; the seats
-API and CLI make seats ready or unavailable. Each method is one atomic Lua script that
-also runs the match, so a match happens the moment it becomes possible, on any node.
+API and CLI log agents in and out, make them ready, pause them, end their wrap-up; the
+presence watcher reports registrations; the sweeper runs the time-driven rules. Each
+method is one atomic Lua script that also makes any match it enables, so a match happens
+the moment it becomes possible, on whichever node caused it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from redis.exceptions import ResponseError
 
 from acd import keys
 from acd.models import AcdError, SeatState, WaitingCall
+from acd.routing import GENERAL, Routing
 from acd.scripts import OPERATIONS, source
+
+DEFAULT_SKILLS = f"{GENERAL}:1"
 
 
 def now_ms() -> int:
@@ -34,10 +39,21 @@ class Distributor:
         except ResponseError as exc:
             raise AcdError(str(exc)) from exc
 
+    async def configure(self, *, policy: str, wrapup_s: float, offer_timeout_s: float) -> None:
+        """The rules every node applies; written by each process at start (idempotent)."""
+        if policy not in ("longest_idle", "least_calls", "skill_level"):
+            raise ValueError(f"unknown selection policy {policy!r}")
+        await self.client.hset(keys.CONFIG, mapping={
+            "policy": policy, "wrapup_ms": int(wrapup_s * 1000),
+            "offer_timeout_ms": int(offer_timeout_s * 1000)})
+
     # The call side.
-    async def enqueue(self, call: WaitingCall) -> None:
+    async def enqueue(self, call: WaitingCall, routing: Routing | None = None) -> None:
+        routing = routing or Routing(GENERAL, 0, (GENERAL,))
         await self._run("enqueue", call.call_id, self.node, call.ticket_id, call.caller,
-                        call.dialled, call.department_hint or "")
+                        call.dialled, call.department_hint or "", routing.priority,
+                        ",".join(routing.skills), ",".join(routing.overflow_skills),
+                        int(routing.overflow_after_s * 1000))
 
     async def leave(self, call_id: str, reason: str) -> None:
         await self._run("leave", call_id, reason)
@@ -52,27 +68,42 @@ class Distributor:
         await self._run("call_ended", call_id, seat)
 
     async def call_state(self, call_id: str) -> dict[str, str]:
-        raw = await self.client.hgetall(keys.call_key(call_id))
-        return {_text(k): _text(v) for k, v in raw.items()}
+        return _decoded(await self.client.hgetall(keys.call_key(call_id)))
 
-    # The seat side.
+    # The agent side.
+    async def login(self, seat: str, skills: str = DEFAULT_SKILLS) -> None:
+        await self._run("login", seat, skills)
+
     async def seat_ready(self, seat: str) -> None:
-        await self._run("seat_ready", seat)
+        await self._run("ready", seat, DEFAULT_SKILLS)
 
     async def seat_pause(self, seat: str, reason: str) -> None:
-        await self._run("seat_unavailable", seat, SeatState.PAUSED.value, reason)
+        await self._run("unavailable", seat, SeatState.PAUSED.value, reason)
 
     async def seat_logout(self, seat: str) -> None:
-        await self._run("seat_unavailable", seat, SeatState.LOGGED_OUT.value, "")
+        await self._run("unavailable", seat, SeatState.LOGGED_OUT.value, "")
+
+    async def wrapup_done(self, seat: str) -> None:
+        await self._run("wrapup_done", seat)
+
+    async def registration(self, seat: str, registered: bool) -> None:
+        await self._run("registration", seat, "1" if registered else "0")
 
     async def seat_state(self, seat: str) -> dict[str, str]:
-        raw = await self.client.hgetall(keys.seat_key(seat))
-        state = {_text(k): _text(v) for k, v in raw.items()}
+        state = _decoded(await self.client.hgetall(keys.agent_key(seat)))
         state.setdefault("state", SeatState.LOGGED_OUT.value)
         return state
 
-    async def waiting_count(self) -> int:
-        return int(await self.client.zcard(keys.WAITING))
+    # Time.
+    async def sweep(self, limit: int = 500) -> int:
+        return int(await self._run("sweep", limit))
+
+    async def waiting_count(self, skill: str = GENERAL) -> int:
+        return int(await self.client.zcard(keys.waiting_key(skill)))
+
+
+def _decoded(raw: dict[Any, Any]) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in raw.items()}
 
 
 def _text(value: bytes | str) -> str:

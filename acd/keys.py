@@ -1,19 +1,27 @@
-"""Redis key names, in one place. Every key starts with `acd:`."""
+"""Redis key names, in one place. Every key starts with `acd:` (see lua/lib.lua)."""
 
-WAITING = "acd:waiting"  # sorted set: call id -> order (arrival, ms); lowest first
-READY = "acd:ready"  # sorted set: seat -> idle since (ms); longest idle first
 EVENTS = "acd:events"  # stream: one entry per state change
-CALL_PREFIX = "acd:call:"  # hash per call
-SEAT_PREFIX = "acd:seat:"  # hash per seat
+CONFIG = "acd:config"  # hash: policy, wrapup_ms, offer_timeout_ms
+TIMERS = "acd:timers"  # sorted set: "kind|id" -> due (ms)
 OFFERS_CHANNEL_PREFIX = "acd:offers:"  # pub/sub channel per node: "<call id> <seat>"
 
 
 def call_key(call_id: str) -> str:
-    return CALL_PREFIX + call_id
+    return f"acd:call:{call_id}"
 
 
-def seat_key(seat: str) -> str:
-    return SEAT_PREFIX + seat
+def agent_key(seat: str) -> str:
+    return f"acd:agent:{seat}"
+
+
+def waiting_key(skill: str) -> str:
+    """Sorted set: call id -> order (priority, then arrival); lowest first."""
+    return f"acd:waiting:{skill}"
+
+
+def ready_key(skill: str) -> str:
+    """Sorted set: seat -> the selection policy's score; lowest first."""
+    return f"acd:ready:{skill}"
 
 
 def offers_channel(node: str) -> str:

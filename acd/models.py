@@ -11,6 +11,7 @@ class SeatState(StrEnum):
     READY = "ready"
     OFFERED = "offered"
     ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
     PAUSED = "paused"
 
 

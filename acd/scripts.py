@@ -1,4 +1,4 @@
-"""The Lua scripts, each with the matching policy prepended, registered once per client."""
+"""The Lua scripts, each with the shared library (lua/lib.lua) prepended."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from functools import cache
 from pathlib import Path
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
-OPERATIONS = ("enqueue", "leave", "seat_ready", "seat_unavailable", "offer_failed",
-              "answered", "call_ended")
+OPERATIONS = ("enqueue", "leave", "login", "ready", "unavailable", "registration",
+              "offer_failed", "answered", "call_ended", "wrapup_done", "sweep")
 
 
 @cache
 def source(operation: str) -> str:
     if operation not in OPERATIONS:
         raise KeyError(operation)
-    policy = (LUA_DIR / "match.lua").read_text()
-    return policy + "\n" + (LUA_DIR / f"{operation}.lua").read_text()
+    return (LUA_DIR / "lib.lua").read_text() + "\n" + (LUA_DIR / f"{operation}.lua").read_text()

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from acd.distributor import Distributor
 from acd.models import Offer, WaitingCall
 from acd.offers import OfferListener
+from acd.routing import route_call
 from agi.channel import AgiChannel, ChannelGone
 from asterisk_conf.dialplan import SEAT_ANSWERED, SEAT_PREDIAL
 from hotline.settings import Settings
@@ -117,7 +118,7 @@ class CallSession:
         await self.s.distributor.enqueue(WaitingCall(
             call_id=self.call_id, ticket_id=self.ticket_id,
             caller=self.channel.env.get("agi_callerid", ""), dialled=dialled,
-            department_hint=hint))
+            department_hint=hint), route_call(dialled, hint, self.s.settings))
         self.queued = True
         while True:
             offer = await self._wait_offer()

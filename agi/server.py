@@ -10,7 +10,6 @@ import logging
 import signal
 import uuid
 
-import redis.asyncio as aioredis
 from panoramisk.fast_agi import Request
 
 from acd.distributor import Distributor
@@ -18,6 +17,7 @@ from acd.offers import OfferListener
 from agi.application import FastAgiApplication
 from agi.call_session import CallSession, Services, seat_answered
 from agi.channel import AgiChannel
+from hotline.redis_client import redis_client
 from hotline.settings import load_settings
 from tickets.store import TicketStore
 
@@ -43,7 +43,7 @@ def _route(services: Services, handler_name: str):  # type: ignore[no-untyped-de
 
 async def serve() -> None:
     settings = load_settings()
-    client = aioredis.Redis.from_url(settings.redis_url, health_check_interval=10)
+    client = redis_client(settings.redis_url)
     node = f"agi-{uuid.uuid4().hex[:12]}"
     distributor = Distributor(client, node)
     offers = OfferListener(client, distributor)

@@ -18,7 +18,8 @@ OMIT = "<omit>"  # a dialplan line that this mode leaves out
 
 
 def hotline_numbers(settings: Settings) -> list[str]:
-    return [settings.service_number, *settings.legacy_numbers]
+    enterprise = [n.strip() for n in settings.enterprise_numbers.split(",") if n.strip()]
+    return [settings.service_number, *enterprise, *settings.legacy_numbers]
 
 
 def extensions_conf(settings: Settings) -> str:

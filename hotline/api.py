@@ -9,11 +9,11 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
 
 from acd.distributor import Distributor
+from hotline.redis_client import redis_client
 from hotline.secrets import load_secrets
 from hotline.settings import Settings, load_settings
 from seats import api as seats_api
@@ -26,13 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = aioredis.Redis.from_url(settings.redis_url)
+        client = redis_client(settings.redis_url)
         app.state.distributor = Distributor(client, f"api-{uuid.uuid4().hex[:8]}")
         yield
         await client.aclose()
 
     app = FastAPI(title="12345 hotline", version="0.1.0", lifespan=lifespan)
-    app.include_router(seats_api.router(SeatAuth(secrets)))
+    app.include_router(seats_api.router(SeatAuth(secrets), settings))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

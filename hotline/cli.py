@@ -119,13 +119,18 @@ def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
     from acd.distributor import Distributor
     from acd.models import AcdError
+    from acd.routing import format_skills, parse_skills
 
     async def act() -> dict[str, str]:
         client = redis.asyncio.Redis.from_url(settings.redis_url)
         try:
             acd = Distributor(client, "cli")
-            if args.action == "ready":
+            if args.action == "login":
+                await acd.login(args.seat, format_skills(parse_skills(args.skills)))
+            elif args.action == "ready":
                 await acd.seat_ready(args.seat)
+            elif args.action == "wrapup-done":
+                await acd.wrapup_done(args.seat)
             elif args.action == "pause":
                 await acd.seat_pause(args.seat, args.reason)
             elif args.action == "logout":
@@ -139,7 +144,7 @@ def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     try:
         state = asyncio.run(act())
-    except AcdError as exc:
+    except (AcdError, ValueError) as exc:
         print(f"hotline: {args.seat}: {exc}", file=sys.stderr)
         return 1
     print(f"{args.seat} {state['state']} {state.get('reason', '')}".rstrip())
@@ -158,7 +163,7 @@ def parser() -> argparse.ArgumentParser:
         func=cmd_up)
     sub.add_parser("down", help="stop everything").set_defaults(func=cmd_down)
     sub.add_parser("status", help="health of each component").set_defaults(func=cmd_status)
-    names = ["redis", "asterisk", "fastagi", "api"]
+    names = ["redis", "asterisk", "acd", "fastagi", "api"]
     for verb, func in (("start", cmd_start), ("stop", cmd_stop)):
         one = sub.add_parser(verb, help=f"{verb} one service")
         one.add_argument("service", choices=names)
@@ -166,10 +171,13 @@ def parser() -> argparse.ArgumentParser:
     test = sub.add_parser("test", help="run the whole test suite")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     test.set_defaults(func=cmd_test)
-    seat = sub.add_parser("seat", help="make a seat ready, pause it, log it out, show it")
-    seat.add_argument("action", choices=["ready", "pause", "logout", "show"])
+    seat = sub.add_parser("seat", help="log a seat's agent in or out, ready, pause, show")
+    seat.add_argument("action",
+                      choices=["login", "ready", "pause", "wrapup-done", "logout", "show"])
     seat.add_argument("seat")
-    seat.add_argument("--reason", default="break")
+    seat.add_argument("--reason", default="break",
+                      choices=load_settings().pause_reason_list())
+    seat.add_argument("--skills", default="general:1", help='e.g. "general:1,tax:5"')
     seat.set_defaults(func=cmd_seat)
     ast = sub.add_parser("asterisk", help="run an Asterisk CLI command")
     ast.add_argument("command", nargs="+")

@@ -82,6 +82,13 @@ def fastagi_service(settings: Settings) -> Service:
     )
 
 
+def acd_service(settings: Settings) -> Service:
+    return Service(
+        name="acd", argv=[sys.executable, "-m", "hotline.acd_service"],
+        host="127.0.0.1", port=settings.acd_port, protocol="health",
+    )
+
+
 def api_service(settings: Settings) -> Service:
     return Service(
         name="api", argv=[sys.executable, "-m", "hotline.api"],
@@ -91,8 +98,8 @@ def api_service(settings: Settings) -> Service:
 
 def all_services(settings: Settings) -> list[Service]:
     """In start order; stopped in reverse."""
-    return [redis_service(settings), asterisk_service(settings), fastagi_service(settings),
-            api_service(settings)]
+    return [redis_service(settings), asterisk_service(settings), acd_service(settings),
+            fastagi_service(settings), api_service(settings)]
 
 
 def read_pid(settings: Settings, name: str) -> int | None:

@@ -58,6 +58,7 @@ class Settings:
     asterisk_verbose_log: bool = False  # full.log with every dialplan step
     fastagi_host: str = "127.0.0.1"
     fastagi_port: int = 4573
+    acd_port: int = 4574  # the ACD service's health port, loopback only
 
     # The HTTP API and pages.
     api_host: str = "127.0.0.1"
@@ -79,7 +80,15 @@ class Settings:
     # Call handling. intake "fastagi" is the product; "app_queue" sends every call straight
     # to the fallback's plain Queue() with nothing of ours: the benchmarks' baseline.
     intake: str = "fastagi"
-    ring_timeout_s: int = 15
+    ring_timeout_s: int = 15  # an offer rings this long, then the agent is paused
+    # The ACD: longest_idle (default), least_calls or skill_level picks among ready agents.
+    selection_policy: str = "longest_idle"
+    wrapup_s: float = 30.0  # after-call work; the agent may end it early
+    # Enterprise line and department-hint calls go to their own agents first, then to
+    # the general pool after this long.
+    overflow_s: float = 30.0
+    enterprise_numbers: str = "12345001"
+    pause_reasons: str = "break,meal,training,meeting,no_answer"
     language: str = "zh"  # prompts: zh (default) or en
     legacy_numbers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LEGACY_NUMBERS))
 
@@ -120,6 +129,14 @@ class Settings:
         """Asterisk's name for a rendered prompt (absolute path, no extension)."""
         return str(self.prompts_dir / self.language / name)
 
+    @property
+    def offer_timeout_s(self) -> float:
+        """After this, the sweeper takes back an offer nobody reported on."""
+        return self.ring_timeout_s + 15.0
+
+    def pause_reason_list(self) -> list[str]:
+        return [r.strip() for r in self.pause_reasons.split(",") if r.strip()]
+
     def seat_names(self) -> list[str]:
         return [seat_name(n) for n in range(1, self.seat_count + 1)]
 
@@ -129,6 +146,8 @@ def seat_name(number: int) -> str:
 
 
 def _coerce(kind: object, raw: str) -> object:
+    if kind in (float, "float"):
+        return float(raw)
     if kind in (int, "int"):
         return int(raw)
     if kind in (bool, "bool"):

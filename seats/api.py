@@ -1,17 +1,18 @@
-"""The seat's own routes: state, ready, pause, log out."""
+"""The seat's own routes: log in with skills, ready, pause, end wrap-up, log out."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from acd.distributor import Distributor
+from acd.distributor import DEFAULT_SKILLS, Distributor
 from acd.models import AcdError
+from acd.routing import format_skills, parse_skills
+from hotline.settings import Settings
 from seats.auth import SeatAuth
-
-PAUSE_REASONS = ("break", "meal", "training", "meeting", "no_answer")
 
 
 class SeatStateOut(BaseModel):
@@ -19,15 +20,23 @@ class SeatStateOut(BaseModel):
     state: str
     reason: str = ""
     call: str = ""
+    skills: str = ""
+    registered: bool = True
+
+
+class LoginIn(BaseModel):
+    skills: str = Field(default=DEFAULT_SKILLS, max_length=500,
+                        description='Skills with levels, e.g. "general:1,tax:5"')
 
 
 class PauseIn(BaseModel):
-    reason: str = Field(pattern="^(" + "|".join(PAUSE_REASONS) + ")$")
+    reason: str = Field(max_length=40)
 
 
-def router(auth: SeatAuth) -> APIRouter:
+def router(auth: SeatAuth, settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/seats", tags=["seats"])
     Seat = Annotated[str, Depends(auth)]
+    reasons = settings.pause_reason_list()
 
     def distributor(request: Request) -> Distributor:
         return request.app.state.distributor  # type: ignore[no-any-return]
@@ -37,16 +46,26 @@ def router(auth: SeatAuth) -> APIRouter:
     async def state_of(acd: Distributor, seat: str) -> SeatStateOut:
         raw = await acd.seat_state(seat)
         return SeatStateOut(seat=seat, state=raw["state"], reason=raw.get("reason", ""),
-                            call=raw.get("call", ""))
+                            call=raw.get("call", ""), skills=raw.get("skills", ""),
+                            registered=raw.get("registered") != "0")
 
-    async def guarded(action: object) -> None:
+    async def guarded(action: Awaitable[object]) -> None:
         try:
-            await action  # type: ignore[misc]
+            await action
         except AcdError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
     @api.get("/{seat}")
     async def get_seat(seat: Seat, acd: Acd) -> SeatStateOut:
+        return await state_of(acd, seat)
+
+    @api.post("/{seat}/login")
+    async def login(seat: Seat, body: LoginIn, acd: Acd) -> SeatStateOut:
+        try:
+            skills = format_skills(parse_skills(body.skills))
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        await guarded(acd.login(seat, skills))
         return await state_of(acd, seat)
 
     @api.post("/{seat}/ready")
@@ -56,7 +75,15 @@ def router(auth: SeatAuth) -> APIRouter:
 
     @api.post("/{seat}/pause")
     async def pause(seat: Seat, body: PauseIn, acd: Acd) -> SeatStateOut:
+        if body.reason not in reasons:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                                f"reason must be one of {', '.join(reasons)}")
         await guarded(acd.seat_pause(seat, body.reason))
+        return await state_of(acd, seat)
+
+    @api.post("/{seat}/wrapup-done")
+    async def wrapup_done(seat: Seat, acd: Acd) -> SeatStateOut:
+        await guarded(acd.wrapup_done(seat))
         return await state_of(acd, seat)
 
     @api.post("/{seat}/logout")

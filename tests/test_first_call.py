@@ -102,18 +102,22 @@ def test_hangup_while_queued_is_abandoned_at_queue(stack: Stack, tmp_path: Path)
     assert ticket.queued_at is not None
     assert ticket.wait_seconds is not None and ticket.wait_seconds > 0.5
     # Nothing of the call is left in the ACD.
-    assert stack.redis.zcard("acd:waiting") == 0
+    assert stack.redis.zcard("acd:waiting:general") == 0
 
 
 def test_legacy_number_plays_the_announcement_and_hints_the_department(
         stack: Stack, tmp_path: Path) -> None:
     before = stack.tickets.count()
-    with seat(stack, 3, "seat_answer.xml", tmp_path, ring_ms="200"):
-        stack.seat_ready("seat-003")
+    with seat(stack, 3, "seat_answer.xml", tmp_path, ring_ms="200"), \
+            seat(stack, 4, "seat_answer.xml", tmp_path, ring_ms="200") as general_agent:
+        # seat-004 has been idle longer, but seat-003 knows urban management (12319).
+        stack.hotline("seat", "login", "seat-004", "--skills", "general:1")
+        stack.hotline("seat", "login", "seat-003", "--skills", "urban_management:1,general:1")
         # No key: the announcement and the greeting play in full, then the queue.
         with citizen(stack, "citizen_talk.xml", tmp_path, service="12319",
                      talk_ms="25000") as caller:
             assert caller.wait(timeout=60) == 0
+        assert invites(general_agent) == 0
     ticket = stack.wait_closed(newest_ticket_id(stack, before))
     assert ticket.dialled == "12319"
     assert ticket.department_hint == "urban_management"
@@ -129,7 +133,8 @@ def test_caller_waits_for_the_first_seat_that_becomes_ready(
             seat(stack, 5, "seat_answer.xml", tmp_path, ring_ms="100") as agent5:
         with citizen(stack, "citizen_dtmf_talk.xml", tmp_path, talk_ms="8000") as caller:
             ticket_id = newest_ticket_id(stack, before)
-            wait_for(lambda: stack.redis.zcard("acd:waiting") == 1, 10, "the call to queue")
+            wait_for(lambda: stack.redis.zcard("acd:waiting:general") == 1, 10,
+                     "the call to queue")
             time.sleep(1.0)
             assert invites(agent4) == 0 and invites(agent5) == 0
             stack.seat_ready("seat-005")

@@ -1,12 +1,15 @@
--- The bridged call is over. ARGV: now_ms, call_id, seat
--- The seat is ready again at once (wrap-up time arrives with the full ACD).
+-- The bridged call is over. ARGV: now, call, seat
+-- The agent wraps up for the configured time (the sweeper ends it), or is ready at once.
 local call, seat = ARGV[2], ARGV[3]
-local skey = 'acd:seat:' .. seat
 redis.call('DEL', 'acd:call:' .. call)
+redis.call('ZREM', 'acd:timers', 'offer|' .. call, 'overflow|' .. call)
 event('ended', 'call', call, 'seat', seat)
-if redis.call('HGET', skey, 'call') == call then
-  redis.call('HSET', skey, 'state', 'ready', 'call', '', 'since', ARGV[1], 'idle_since', ARGV[1])
-  redis.call('ZADD', 'acd:ready', ARGV[1], seat)
-  event('seat_ready', 'seat', seat)
+if redis.call('HGET', 'acd:agent:' .. seat, 'call') ~= call then return 0 end
+local wrapup = tonumber(config('wrapup_ms', '0'))
+if wrapup > 0 then
+  transition(seat, 'wrap_up', '', '')
+  redis.call('HSET', 'acd:agent:' .. seat, 'wrap_until', NOW + wrapup)
+  redis.call('ZADD', 'acd:timers', NOW + wrapup, 'wrapup|' .. seat)
+  return 0
 end
-return match()
+return make_ready(seat, false)

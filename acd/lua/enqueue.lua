@@ -1,11 +1,17 @@
--- ARGV: now_ms, call_id, node, ticket, caller, dialled, hint
+-- ARGV: now, call, node, ticket, caller, dialled, hint, priority, skills,
+--       overflow_skills, overflow_after_ms
 local call = ARGV[2]
-if redis.call('EXISTS', 'acd:call:' .. call) == 1 then
-  return redis.error_reply('call already queued: ' .. call)
+local c = 'acd:call:' .. call
+if redis.call('EXISTS', c) == 1 then return redis.error_reply('call already queued: ' .. call) end
+-- Higher priority (0-99) first, then arrival: one sorted-set score, exact in a double.
+local order = (100 - tonumber(ARGV[8])) * 1e13 + NOW
+redis.call('HSET', c, 'state', 'waiting', 'node', ARGV[3], 'ticket', ARGV[4], 'caller', ARGV[5],
+  'dialled', ARGV[6], 'hint', ARGV[7], 'priority', ARGV[8], 'skills', ARGV[9],
+  'overflow_skills', ARGV[10], 'order', string.format('%.0f', order), 'enqueued_at', ARGV[1])
+index_call(call)
+if ARGV[10] ~= '' then
+  redis.call('ZADD', 'acd:timers', NOW + tonumber(ARGV[11]), 'overflow|' .. call)
 end
-redis.call('HSET', 'acd:call:' .. call, 'state', 'waiting', 'node', ARGV[3], 'ticket', ARGV[4],
-  'caller', ARGV[5], 'dialled', ARGV[6], 'hint', ARGV[7], 'order', ARGV[1],
-  'enqueued_at', ARGV[1])
-redis.call('ZADD', 'acd:waiting', ARGV[1], call)
-event('enqueued', 'call', call, 'ticket', ARGV[4], 'hint', ARGV[7])
-return match()
+event('enqueued', 'call', call, 'ticket', ARGV[4], 'hint', ARGV[7], 'priority', ARGV[8],
+  'skills', ARGV[9])
+return match_call(call)

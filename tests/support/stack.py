@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 
 from hotline import services
 from hotline.secrets import Secrets, load_secrets
@@ -37,7 +38,10 @@ TEST_ENV = {
     "HOTLINE_SEAT_COUNT": "100",
     "HOTLINE_STATIC_SEAT_COUNT": str(STATIC_SEATS),
     "HOTLINE_STATIC_SEAT_PORT_BASE": str(STATIC_SEAT_BASE_PORT),
+    "HOTLINE_ACD_PORT": "14574",
     "HOTLINE_RING_TIMEOUT_S": "4",
+    "HOTLINE_WRAPUP_S": "0",
+    "HOTLINE_OVERFLOW_S": "3",
 }
 
 
@@ -70,7 +74,7 @@ class Stack:
         self.hotline("seat", "ready", seat)
 
     def seat_state(self, seat: str) -> dict[str, str]:
-        raw: dict[Any, Any] = self.redis.hgetall(f"acd:seat:{seat}")  # type: ignore[assignment]
+        raw: dict[Any, Any] = self.redis.hgetall(f"acd:agent:{seat}")  # type: ignore[assignment]
         return {k.decode(): v.decode() for k, v in raw.items()}
 
     def asterisk(self, command: str) -> str:
@@ -87,6 +91,22 @@ class Stack:
         """Between tests: no call in progress, and a clean ACD."""
         wait_for(lambda: self.active_channels() == 0, 20, "calls from the last test to end")
         self.redis.flushdb()
+        self.configure_acd()
+
+    def configure_acd(self, *, policy: str = "longest_idle", wrapup_s: float = 0) -> None:
+        """The ACD's rules for the next test (the services wrote them once at start)."""
+        from acd.distributor import Distributor
+
+        async def write() -> None:
+            client = aioredis.Redis.from_url(self.settings.redis_url)
+            try:
+                await Distributor(client, "test").configure(
+                    policy=policy, wrapup_s=wrapup_s,
+                    offer_timeout_s=self.settings.offer_timeout_s)
+            finally:
+                await client.aclose()
+
+        asyncio.run(write())
 
     def pause_fallback_members(self, except_seat: str) -> None:
         """Leaves one member in the fallback Queue(); the other seats have no phone."""

@@ -1,0 +1,158 @@
+-- Shared by every ACD script (prepended to each). ARGV[1] is always now in ms.
+-- Keys: acd:call:<id> and acd:agent:<seat> hashes; acd:waiting:<skill> (call -> order)
+-- and acd:ready:<skill> (seat -> policy score) sorted sets, lowest first; acd:timers
+-- ("kind|id" -> due ms); acd:events stream; acd:config hash.
+local NOW = tonumber(ARGV[1])
+
+local function event(kind, ...)
+  redis.call('XADD', 'acd:events', 'MAXLEN', '~', '200000', '*', 'type', kind, 'at', ARGV[1], ...)
+end
+
+local function config(name, default)
+  return redis.call('HGET', 'acd:config', name) or default
+end
+
+local function split(text)
+  local out = {}
+  for item in string.gmatch(text or '', '[^,]+') do out[#out + 1] = item end
+  return out
+end
+
+-- "general:1,tax:5" -> {{'general', 1}, {'tax', 5}}
+local function agent_skills(seat)
+  local out = {}
+  local text = redis.call('HGET', 'acd:agent:' .. seat, 'skills') or ''
+  for name, level in string.gmatch(text, '([^,:]+):(%d+)') do
+    out[#out + 1] = {name, tonumber(level)}
+  end
+  return out
+end
+
+local function agent_state(seat)
+  return redis.call('HGET', 'acd:agent:' .. seat, 'state') or 'logged_out'
+end
+
+-- Lower is better. The policy decides which ready agent takes the next call.
+local function ready_score(seat, level)
+  local a = 'acd:agent:' .. seat
+  local idle = tonumber(redis.call('HGET', a, 'idle_since') or ARGV[1])
+  local policy = config('policy', 'longest_idle')
+  if policy == 'least_calls' then
+    return tonumber(redis.call('HGET', a, 'calls') or '0') * 1e13 + idle
+  elseif policy == 'skill_level' then
+    return (100 - level) * 1e13 + idle
+  end
+  return idle
+end
+
+-- Ready and registered (a missing flag means no presence report yet: eligible).
+local function available(seat)
+  return agent_state(seat) == 'ready'
+    and redis.call('HGET', 'acd:agent:' .. seat, 'registered') ~= '0'
+end
+
+-- Puts the agent in its skills' ready sets when available, takes it out otherwise.
+local function index_agent(seat)
+  local yes = available(seat)
+  for _, skill in ipairs(agent_skills(seat)) do
+    if yes then
+      redis.call('ZADD', 'acd:ready:' .. skill[1], ready_score(seat, skill[2]), seat)
+    else
+      redis.call('ZREM', 'acd:ready:' .. skill[1], seat)
+    end
+  end
+  return yes
+end
+
+local function transition(seat, to, reason, call)
+  local a = 'acd:agent:' .. seat
+  local from = agent_state(seat)
+  redis.call('HSET', a, 'state', to, 'reason', reason or '', 'call', call or '', 'since', ARGV[1])
+  event('agent', 'seat', seat, 'from', from, 'to', to, 'reason', reason or '', 'call', call or '')
+end
+
+local function call_skills(call)
+  return split(redis.call('HGET', 'acd:call:' .. call, 'skills'))
+end
+
+local function index_call(call)
+  local order = redis.call('HGET', 'acd:call:' .. call, 'order')
+  for _, skill in ipairs(call_skills(call)) do
+    redis.call('ZADD', 'acd:waiting:' .. skill, order, call)
+  end
+end
+
+local function unindex_call(call)
+  for _, skill in ipairs(call_skills(call)) do
+    redis.call('ZREM', 'acd:waiting:' .. skill, call)
+  end
+end
+
+local function offer(call, seat)
+  local c = 'acd:call:' .. call
+  unindex_call(call)
+  redis.call('HSET', c, 'state', 'offered', 'seat', seat, 'offered_at', ARGV[1])
+  transition(seat, 'offered', '', call)
+  index_agent(seat)
+  redis.call('ZADD', 'acd:timers', NOW + tonumber(config('offer_timeout_ms', '30000')),
+    'offer|' .. call)
+  event('offered', 'call', call, 'seat', seat, 'ticket', redis.call('HGET', c, 'ticket') or '')
+  local node = redis.call('HGET', c, 'node')
+  if node then redis.call('PUBLISH', 'acd:offers:' .. node, call .. ' ' .. seat) end
+end
+
+-- The best available agent for this call, over every skill the call may use now.
+local function match_call(call)
+  if redis.call('HGET', 'acd:call:' .. call, 'state') ~= 'waiting' then return 0 end
+  local best, best_score = nil, nil
+  for _, skill in ipairs(call_skills(call)) do
+    local top = redis.call('ZRANGE', 'acd:ready:' .. skill, 0, 0, 'WITHSCORES')
+    if #top > 0 and (best == nil or tonumber(top[2]) < best_score) then
+      best, best_score = top[1], tonumber(top[2])
+    end
+  end
+  if best then offer(call, best) return 1 end
+  return 0
+end
+
+-- The first call (priority, then arrival) over every skill this agent has.
+local function match_agent(seat)
+  if not available(seat) then return 0 end
+  local best, best_score = nil, nil
+  for _, skill in ipairs(agent_skills(seat)) do
+    local top = redis.call('ZRANGE', 'acd:waiting:' .. skill[1], 0, 0, 'WITHSCORES')
+    if #top > 0 and (best == nil or tonumber(top[2]) < best_score) then
+      best, best_score = top[1], tonumber(top[2])
+    end
+  end
+  if best then offer(best, seat) return 1 end
+  return 0
+end
+
+-- An agent becomes ready: a new idle period starts unless it keeps its old place.
+local function make_ready(seat, keep_idle)
+  local a = 'acd:agent:' .. seat
+  if not keep_idle or not redis.call('HGET', a, 'idle_since') then
+    redis.call('HSET', a, 'idle_since', ARGV[1])
+  end
+  redis.call('ZREM', 'acd:timers', 'wrapup|' .. seat)
+  transition(seat, 'ready', '', '')
+  index_agent(seat)
+  return match_agent(seat)
+end
+
+local function requeue(call, seat, reason)
+  local c = 'acd:call:' .. call
+  redis.call('HSET', c, 'state', 'waiting', 'seat', '')
+  redis.call('ZREM', 'acd:timers', 'offer|' .. call)
+  index_call(call)
+  event('requeued', 'call', call, 'seat', seat, 'reason', reason)
+end
+
+local function busy_error(seat)
+  local state = agent_state(seat)
+  if state == 'offered' or state == 'on_call' then
+    return redis.error_reply('seat is ' .. state)
+  end
+  return nil
+end

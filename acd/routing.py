@@ -1,0 +1,64 @@
+"""Which agents may take a call, and how soon: the routing rules, as data.
+
+- The general 12345 line: skill `general`, priority 0.
+- The enterprise line (涉企专席, 四优先): priority 10; its own agents (skill `enterprise`)
+  first, then the general pool after `overflow_s`.
+- A legacy department number: agents with that department's skill first, then the
+  general pool after `overflow_s` (the department is only a hint).
+- An expert queue (专家座席), reached by transfer: skill `expert_<department>`, no overflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline.settings import Settings
+
+GENERAL = "general"
+ENTERPRISE = "enterprise"
+ENTERPRISE_PRIORITY = 10
+EXPERT_PRIORITY = 20
+
+
+@dataclass(frozen=True)
+class Routing:
+    queue: str
+    priority: int
+    skills: tuple[str, ...]
+    overflow_skills: tuple[str, ...] = ()
+    overflow_after_s: float = 0.0
+
+
+def route_call(dialled: str, department_hint: str | None, settings: Settings) -> Routing:
+    if dialled in settings.enterprise_numbers.split(","):
+        return Routing("enterprise", ENTERPRISE_PRIORITY, (ENTERPRISE,), (GENERAL,),
+                       settings.overflow_s)
+    if department_hint:
+        return Routing(GENERAL, 0, (department_hint,), (GENERAL,), settings.overflow_s)
+    return Routing(GENERAL, 0, (GENERAL,))
+
+
+def expert_routing(department: str) -> Routing:
+    return Routing(f"expert_{department}", EXPERT_PRIORITY, (f"expert_{department}",))
+
+
+def parse_skills(text: str) -> dict[str, int]:
+    """"general:1,tax:5" -> {"general": 1, "tax": 5}; a bare name has level 1."""
+    skills: dict[str, int] = {}
+    for item in text.split(","):
+        name, _, level = item.strip().partition(":")
+        if not name:
+            continue
+        if not all(c.isalnum() or c in "_-" for c in name):
+            raise ValueError(f"bad skill name {name!r}")
+        value = int(level) if level else 1
+        if not 1 <= value <= 99:
+            raise ValueError(f"skill level must be 1-99: {item!r}")
+        skills[name] = value
+    if not skills:
+        raise ValueError("an agent needs at least one skill")
+    return skills
+
+
+def format_skills(skills: dict[str, int]) -> str:
+    return ",".join(f"{name}:{level}" for name, level in skills.items())

@@ -1,0 +1,64 @@
+"""The ACD's background service: the sweeper and the seats' presence watcher.
+
+    python -m hotline.acd_service
+
+Kept apart from the FastAGI service so that the time-driven rules and registration
+tracking go on while call sessions restart. Any number may run; both jobs are idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import uuid
+
+from acd.distributor import Distributor
+from acd.sweeper import run_sweeper
+from hotline.redis_client import redis_client
+from hotline.settings import Settings, load_settings
+from seats.presence import PresenceWatcher
+
+log = logging.getLogger("hotline.acd_service")
+
+
+async def configure(settings: Settings, distributor: Distributor) -> None:
+    await distributor.configure(policy=settings.selection_policy, wrapup_s=settings.wrapup_s,
+                                offer_timeout_s=settings.offer_timeout_s)
+
+
+async def serve() -> None:
+    settings = load_settings()
+    client = redis_client(settings.redis_url)
+    distributor = Distributor(client, f"acd-{uuid.uuid4().hex[:12]}")
+    await configure(settings, distributor)
+    presence = PresenceWatcher(settings, distributor)
+    await presence.start()
+    sweeper = asyncio.create_task(run_sweeper(distributor), name="sweeper")
+    # A health port, so `hotline status` and the start-up wait see the service.
+    server = await asyncio.start_server(_health, "127.0.0.1", settings.acd_port)
+    log.info("ACD service up: sweeper, presence; health on 127.0.0.1:%s", settings.acd_port)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    async with server:
+        await stopping.wait()
+    sweeper.cancel()
+    presence.stop()
+    await client.aclose()
+
+
+async def _health(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.write(b"ok\n")
+    writer.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""The ACD's rules, on a real Redis (its Lua scripts are the ACD): no Asterisk needed."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+from support.redis_server import redis_url
+
+from acd.distributor import Distributor
+from acd.models import AcdError, WaitingCall
+from acd.routing import GENERAL, Routing, expert_routing
+from hotline.redis_client import redis_client
+
+__all__ = ["redis_url"]
+
+ENTERPRISE = Routing("enterprise", 10, ("enterprise",), ("general",), 0.3)
+
+
+@pytest.fixture
+async def acd(redis_url: str) -> AsyncIterator[Distributor]:
+    client = aioredis.Redis.from_url(redis_url)
+    await client.flushdb()
+    distributor = Distributor(client, "node-a")
+    await distributor.configure(policy="longest_idle", wrapup_s=0, offer_timeout_s=30)
+    yield distributor
+    await client.aclose()
+
+
+def call(n: int, hint: str | None = None) -> WaitingCall:
+    return WaitingCall(call_id=f"c{n:03d}", ticket_id=f"t{n}", caller="13800000000",
+                       dialled="12345", department_hint=hint)
+
+
+async def seat_of(acd: Distributor, n: int) -> str:
+    return (await acd.call_state(f"c{n:03d}")).get("seat", "")
+
+
+async def state(acd: Distributor, seat: str) -> str:
+    return (await acd.seat_state(seat))["state"]
+
+
+async def enqueue_in_order(acd: Distributor, numbers: range,
+                           routing: Routing | None = None) -> None:
+    for n in numbers:
+        await acd.enqueue(call(n), routing)
+        await asyncio.sleep(0.002)  # distinct arrival milliseconds
+
+
+async def test_calls_are_served_first_in_first_out(acd: Distributor) -> None:
+    await enqueue_in_order(acd, range(1, 11))
+    served = []
+    for seat in ("seat-001", "seat-002", "seat-003"):
+        await acd.seat_ready(seat)
+        await asyncio.sleep(0.002)
+    for n in range(1, 11):
+        if (s := await seat_of(acd, n)):
+            served.append(n)
+            await acd.answered(f"c{n:03d}", s)
+    assert served == [1, 2, 3]
+    # As each agent finishes, the next oldest call goes to it.
+    for n in (1, 2, 3):
+        await acd.call_ended(f"c{n:03d}", await state_seat_for(acd, n))
+    assert [n for n in range(1, 11) if await seat_of(acd, n)] == [4, 5, 6]
+
+
+async def state_seat_for(acd: Distributor, n: int) -> str:
+    raw = await acd.client.hgetall(f"acd:call:c{n:03d}")
+    return raw[b"seat"].decode()
+
+
+async def test_enterprise_caller_is_served_before_earlier_general_callers(
+        acd: Distributor) -> None:
+    await enqueue_in_order(acd, range(1, 6))
+    await acd.enqueue(call(6), Routing("enterprise", 10, ("enterprise",), ("general",), 0))
+    await acd.login("seat-001", "general:1,enterprise:1")
+    assert await seat_of(acd, 6) == "seat-001"
+    assert [await seat_of(acd, n) for n in range(1, 6)] == [""] * 5
+
+
+async def test_longest_idle_agent_gets_the_call(acd: Distributor) -> None:
+    for seat in ("seat-003", "seat-001", "seat-002"):
+        await acd.seat_ready(seat)
+        await asyncio.sleep(0.002)
+    await acd.enqueue(call(1))
+    assert await seat_of(acd, 1) == "seat-003"
+
+
+async def test_least_calls_policy(acd: Distributor) -> None:
+    await acd.configure(policy="least_calls", wrapup_s=0, offer_timeout_s=30)
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    await acd.answered("c001", "seat-001")
+    await acd.call_ended("c001", "seat-001")  # seat-001: 1 call, idle since just now
+    await asyncio.sleep(0.002)
+    await acd.seat_ready("seat-002")  # seat-002: 0 calls, idle for less time
+    await acd.enqueue(call(2))
+    assert await seat_of(acd, 2) == "seat-002"
+
+
+async def test_skill_level_policy(acd: Distributor) -> None:
+    await acd.configure(policy="skill_level", wrapup_s=0, offer_timeout_s=30)
+    await acd.login("seat-001", "general:2")
+    await asyncio.sleep(0.002)
+    await acd.login("seat-002", "general:7")
+    await acd.enqueue(call(1))
+    assert await seat_of(acd, 1) == "seat-002"
+
+
+async def test_department_hint_prefers_skilled_agents_then_overflows(acd: Distributor) -> None:
+    await acd.login("seat-001", "general:1")
+    hinted = Routing(GENERAL, 0, ("water",), ("general",), 0.3)
+    await acd.enqueue(call(1, "water"), hinted)
+    assert await seat_of(acd, 1) == ""  # only general agents are free: the call waits
+    await acd.login("seat-002", "water:1,general:1")
+    assert await seat_of(acd, 1) == "seat-002"
+    # A second hinted call with no water agent free overflows after 0.3 s.
+    await acd.enqueue(call(2, "water"), hinted)
+    assert await seat_of(acd, 2) == ""
+    await acd.sweep()
+    assert await seat_of(acd, 2) == ""  # not yet due
+    await asyncio.sleep(0.35)
+    assert await acd.sweep() >= 1
+    assert await seat_of(acd, 2) == "seat-001"
+
+
+async def test_enterprise_goes_to_its_own_agents_first(acd: Distributor) -> None:
+    await acd.login("seat-001", "general:1")
+    await asyncio.sleep(0.002)
+    await acd.login("seat-002", "enterprise:1,general:1")
+    await acd.enqueue(call(1), ENTERPRISE)
+    assert await seat_of(acd, 1) == "seat-002"  # seat-001 is idle longer, but general
+
+
+async def test_expert_queue_takes_only_experts(acd: Distributor) -> None:
+    await acd.login("seat-001", "general:1")
+    await acd.enqueue(call(1), expert_routing("tax"))
+    assert await seat_of(acd, 1) == ""
+    await acd.login("seat-002", "expert_tax:5")
+    assert await seat_of(acd, 1) == "seat-002"
+
+
+async def test_no_answer_pauses_the_agent_and_keeps_the_calls_place(acd: Distributor) -> None:
+    await enqueue_in_order(acd, range(1, 4))
+    await acd.seat_ready("seat-001")
+    assert await seat_of(acd, 1) == "seat-001"
+    await acd.offer_failed("c001", "seat-001", "no_answer")
+    agent = await acd.seat_state("seat-001")
+    assert (agent["state"], agent["reason"]) == ("paused", "no_answer")
+    await acd.seat_ready("seat-002")
+    assert await seat_of(acd, 1) == "seat-002"  # still ahead of c002 and c003
+
+
+async def test_caller_hangup_while_ringing_frees_the_agent(acd: Distributor) -> None:
+    await acd.seat_ready("seat-001")
+    await asyncio.sleep(0.002)
+    await acd.seat_ready("seat-002")
+    await acd.enqueue(call(1))
+    assert await seat_of(acd, 1) == "seat-001"
+    await acd.leave("c001", "caller hung up")
+    assert await state(acd, "seat-001") == "ready"
+    assert await acd.call_state("c001") == {}
+    # seat-001 kept its place: it is still the longest idle.
+    await acd.enqueue(call(2))
+    assert await seat_of(acd, 2) == "seat-001"
+
+
+async def test_caller_hangup_while_waiting_removes_the_call(acd: Distributor) -> None:
+    await enqueue_in_order(acd, range(1, 3))
+    await acd.leave("c001", "caller hung up")
+    assert await acd.waiting_count() == 1
+    await acd.seat_ready("seat-001")
+    assert await seat_of(acd, 2) == "seat-001"
+
+
+async def test_wrap_up_is_timed_and_can_end_early(acd: Distributor) -> None:
+    await acd.configure(policy="longest_idle", wrapup_s=0.3, offer_timeout_s=30)
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    await acd.answered("c001", "seat-001")
+    await acd.call_ended("c001", "seat-001")
+    assert await state(acd, "seat-001") == "wrap_up"
+    await acd.enqueue(call(2))
+    assert await seat_of(acd, 2) == ""  # no offers in wrap-up
+    await asyncio.sleep(0.35)
+    await acd.sweep()
+    assert await seat_of(acd, 2) == "seat-001"
+    await acd.answered("c002", "seat-001")
+    await acd.call_ended("c002", "seat-001")
+    await acd.wrapup_done("seat-001")
+    assert await state(acd, "seat-001") == "ready"
+    with pytest.raises(AcdError):
+        await acd.wrapup_done("seat-001")
+
+
+async def test_unregistered_seat_gets_no_offers(acd: Distributor) -> None:
+    await acd.seat_ready("seat-001")
+    await acd.registration("seat-001", False)
+    await acd.enqueue(call(1))
+    assert await seat_of(acd, 1) == ""
+    assert await state(acd, "seat-001") == "ready"  # the agent's own state is kept
+    await acd.registration("seat-001", True)
+    assert await seat_of(acd, 1) == "seat-001"
+
+
+async def test_offer_nobody_reports_on_is_taken_back(acd: Distributor) -> None:
+    await acd.configure(policy="longest_idle", wrapup_s=0, offer_timeout_s=0.2)
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    assert await seat_of(acd, 1) == "seat-001"
+    await asyncio.sleep(0.25)
+    await acd.sweep()
+    assert (await acd.call_state("c001"))["state"] == "waiting"
+    assert (await acd.seat_state("seat-001"))["reason"] == "no_answer"
+
+
+async def test_busy_agent_cannot_pause_or_log_in(acd: Distributor) -> None:
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    with pytest.raises(AcdError):
+        await acd.seat_pause("seat-001", "meal")
+    with pytest.raises(AcdError):
+        await acd.login("seat-001", "general:1")
+
+
+async def test_every_transition_is_a_timestamped_event(acd: Distributor) -> None:
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    await acd.answered("c001", "seat-001")
+    await acd.call_ended("c001", "seat-001")
+    events = await acd.client.xrange("acd:events")
+    agent = [{k.decode(): v.decode() for k, v in fields.items()} for _, fields in events]
+    moves = [(e["from"], e["to"]) for e in agent if e["type"] == "agent"]
+    assert moves == [("logged_out", "ready"), ("ready", "offered"), ("offered", "on_call"),
+                     ("on_call", "ready")]
+    assert all(int(e["at"]) > 1_700_000_000_000 for e in agent)
+
+
+def _node_worker(url: str, node: str, first: int, count: int) -> None:
+    """One ACD process: enqueues its calls and readies its seats, all at once."""
+
+    async def work() -> None:
+        client = redis_client(url)
+        acd = Distributor(client, node)
+        jobs = [acd.enqueue(call(n)) for n in range(first, first + count)]
+        jobs += [acd.seat_ready(f"seat-{n:03d}") for n in range(first, first + count)]
+        await asyncio.gather(*jobs)
+        await client.aclose()
+
+    asyncio.run(work())
+
+
+async def test_two_processes_never_double_offer(acd: Distributor, redis_url: str) -> None:
+    # 2 processes x 100 calls and 100 seats, all concurrent.
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_node_worker, args=(redis_url, f"node-{i}", 1 + 100 * i, 100))
+             for i in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    events = await acd.client.xrange("acd:events")
+    offers = [{k.decode(): v.decode() for k, v in f.items()} for _, f in events]
+    offers = [e for e in offers if e["type"] == "offered"]
+    assert len(offers) == 200  # every call matched: as many seats as calls
+    assert len({e["call"] for e in offers}) == 200  # no call offered twice
+    assert len({e["seat"] for e in offers}) == 200  # no seat offered two calls
+    assert {e["call"] for e in offers} == {f"c{n:03d}" for n in range(1, 201)}

@@ -1,0 +1,219 @@
+"""Property-based tests of the ACD's state machine and matching, on a real Redis.
+
+Hypothesis drives random sequences of what the hotline can do: calls arriving with
+priorities and skills, agents logging in with skills, going ready, pausing, logging out,
+(un)registering, offers answered or failing, callers hanging up, calls ending. After every
+step the invariants must hold:
+- an offer pairs exactly one call with exactly one agent, both ways;
+- no agent holds two calls, and no call is offered to two agents;
+- a waiting call is indexed under exactly its skills; an offered call under none;
+- an agent is indexed as ready exactly when it is ready and registered;
+- the ACD is work-conserving: no waiting call and available agent share a skill;
+- when an agent is matched, no eligible call waited ahead of the one it got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import hypothesis.strategies as st
+import redis
+import redis.asyncio as aioredis
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from support.redis_server import redis_url
+
+from acd.distributor import Distributor
+from acd.models import AcdError, WaitingCall
+from acd.routing import Routing
+
+__all__ = ["redis_url"]
+
+SEATS = [f"seat-{n:03d}" for n in range(1, 6)]
+SKILLS = ["general", "water", "enterprise"]
+
+
+def decode(raw: dict[Any, Any]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+class AcdMachine(RuleBasedStateMachine):
+    url: str = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.client = aioredis.Redis.from_url(self.url)
+        self.sync = redis.Redis.from_url(self.url)
+        self.acd = Distributor(self.client, "node-h")
+        self.next_call = 0
+        self.run(self.client.flushdb())
+        self.run(self.acd.configure(policy="longest_idle", wrapup_s=0, offer_timeout_s=60))
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.run(self.client.aclose())
+        self.loop.close()
+        self.sync.close()
+
+    @initialize()
+    def nothing(self) -> None:
+        pass
+
+    # What the outside world does.
+    @rule(priority=st.sampled_from([0, 0, 10]), skill=st.sampled_from(SKILLS))
+    def call_arrives(self, priority: int, skill: str) -> None:
+        self.next_call += 1
+        call_id = f"c{self.next_call:04d}"
+        before = self.waiting_orders()
+        self.run(self.acd.enqueue(
+            WaitingCall(call_id, f"t{self.next_call}", "1380", "12345"),
+            Routing("q", priority, (skill,))))
+        offered = decode(self.sync.hgetall(f"acd:call:{call_id}"))
+        if offered.get("state") == "offered":
+            # It could only be matched at once if no eligible call was ahead of it: any
+            # such call would already have taken that agent.
+            seat = offered["seat"]
+            agent_skills = self.agent_skills(seat)
+            assert not any(agent_skills & skills for skills in before.values())
+
+    @rule(seat=st.sampled_from(SEATS),
+          skills=st.sets(st.sampled_from(SKILLS), min_size=1, max_size=3))
+    def agent_logs_in(self, seat: str, skills: set[str]) -> None:
+        was = decode(self.sync.hgetall(f"acd:agent:{seat}")).get("state", "logged_out")
+        before = self.waiting_orders()
+        self.expect_busy_error(self.acd.login(seat, ",".join(f"{s}:1" for s in sorted(skills))),
+                               seat)
+        if was not in ("offered", "on_call"):
+            self.check_fair_pick(seat, before)
+
+    @rule(seat=st.sampled_from(SEATS))
+    def agent_ready(self, seat: str) -> None:
+        was = decode(self.sync.hgetall(f"acd:agent:{seat}")).get("state", "logged_out")
+        before = self.waiting_orders()
+        self.expect_busy_error(self.acd.seat_ready(seat), seat)
+        if was not in ("offered", "on_call"):
+            self.check_fair_pick(seat, before)
+
+    @rule(seat=st.sampled_from(SEATS), logout=st.booleans())
+    def agent_unavailable(self, seat: str, logout: bool) -> None:
+        action = self.acd.seat_logout(seat) if logout else self.acd.seat_pause(seat, "break")
+        self.expect_busy_error(action, seat)
+
+    @rule(seat=st.sampled_from(SEATS), registered=st.booleans())
+    def softphone(self, seat: str, registered: bool) -> None:
+        self.run(self.acd.registration(seat, registered))
+
+    @rule(data=st.data())
+    def offer_outcome(self, data: st.DataObject) -> None:
+        offers = self.calls_in("offered")
+        if not offers:
+            return
+        call_id, seat = data.draw(st.sampled_from(sorted(offers.items())))
+        outcome = data.draw(st.sampled_from(["answered", "no_answer", "caller_left"]))
+        if outcome == "answered":
+            self.run(self.acd.answered(call_id, seat))
+        elif outcome == "no_answer":
+            self.run(self.acd.offer_failed(call_id, seat, "no_answer"))
+            assert decode(self.sync.hgetall(f"acd:agent:{seat}"))["state"] == "paused"
+        else:
+            self.run(self.acd.leave(call_id, "caller hung up"))
+
+    @rule(data=st.data())
+    def call_ends(self, data: st.DataObject) -> None:
+        talking = self.calls_in("on_call")
+        if talking:
+            call_id, seat = data.draw(st.sampled_from(sorted(talking.items())))
+            self.run(self.acd.call_ended(call_id, seat))
+
+    @rule(data=st.data())
+    def waiting_caller_hangs_up(self, data: st.DataObject) -> None:
+        waiting = sorted(self.calls_in("waiting"))
+        if waiting:
+            self.run(self.acd.leave(data.draw(st.sampled_from(waiting)), "caller hung up"))
+
+    # Helpers.
+    def expect_busy_error(self, action: Any, seat: str) -> None:
+        state = decode(self.sync.hgetall(f"acd:agent:{seat}")).get("state", "logged_out")
+        try:
+            self.run(action)
+        except AcdError:
+            assert state in ("offered", "on_call")
+        else:
+            assert state not in ("offered", "on_call")
+
+    def agent_skills(self, seat: str) -> set[str]:
+        text = decode(self.sync.hgetall(f"acd:agent:{seat}")).get("skills", "")
+        return {item.split(":")[0] for item in text.split(",") if item}
+
+    def waiting_orders(self) -> dict[str, set[str]]:
+        return {c: set(decode(self.sync.hgetall(f"acd:call:{c}"))["skills"].split(","))
+                for c in self.calls_in("waiting")}
+
+    def check_fair_pick(self, seat: str, before: dict[str, set[str]] | None = None) -> None:
+        agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))
+        if agent.get("state") != "offered" or before is None:
+            return
+        got = agent["call"]
+        orders = {c: float(decode(self.sync.hgetall(f"acd:call:{c}")).get("order", "inf"))
+                  for c in before}
+        mine = self.agent_skills(seat)
+        eligible = [c for c, skills in before.items() if skills & mine]
+        assert got in eligible
+        assert orders[got] == min(orders[c] for c in eligible)
+
+    def calls_in(self, state: str) -> dict[str, str]:
+        found = {}
+        for key in self.sync.scan_iter("acd:call:*"):
+            call = decode(self.sync.hgetall(key))
+            if call.get("state") == state:
+                found[key.decode().split(":", 2)[2]] = call.get("seat", "")
+        return found
+
+    # Invariants.
+    @invariant()
+    def offers_pair_one_call_with_one_agent(self) -> None:
+        held: dict[str, str] = {}
+        for state in ("offered", "on_call"):
+            for call_id, seat in self.calls_in(state).items():
+                assert seat not in held, f"{seat} holds {held.get(seat)} and {call_id}"
+                held[seat] = call_id
+                agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))
+                assert agent["state"] == state and agent["call"] == call_id
+        for seat in SEATS:
+            agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))
+            if agent.get("state") in ("offered", "on_call"):
+                assert held.get(seat) == agent["call"]
+
+    @invariant()
+    def indexes_match_states(self) -> None:
+        waiting = self.waiting_orders()
+        for skill in SKILLS:
+            indexed = {m.decode() for m in self.sync.zrange(f"acd:waiting:{skill}", 0, -1)}
+            assert indexed == {c for c, skills in waiting.items() if skill in skills}
+            ready = {m.decode() for m in self.sync.zrange(f"acd:ready:{skill}", 0, -1)}
+            expected = set()
+            for seat in SEATS:
+                agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))
+                if agent.get("state") == "ready" and agent.get("registered") != "0" and \
+                        skill in self.agent_skills(seat):
+                    expected.add(seat)
+            assert ready == expected
+
+    @invariant()
+    def work_conserving(self) -> None:
+        for skill in SKILLS:
+            both = self.sync.zcard(f"acd:waiting:{skill}") and \
+                self.sync.zcard(f"acd:ready:{skill}")
+            assert not both, f"a call and an agent both wait on {skill}"
+
+
+def test_acd_state_machine(redis_url: str) -> None:
+    AcdMachine.url = redis_url
+    run = AcdMachine.TestCase
+    run.settings = settings(max_examples=60, stateful_step_count=40, deadline=None,
+                            suppress_health_check=[HealthCheck.too_slow])
+    run().runTest()

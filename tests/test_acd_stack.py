@@ -73,6 +73,7 @@ def test_seat_that_unregisters_gets_no_offers(stack: Stack, tmp_path: Path) -> N
             assert reg.wait(timeout=20) == 0
 
     with phone:
+        register(0)  # no registration left from an earlier run
         register(300)
         wait_for(lambda: stack.seat_state(name).get("registered") == "1", 10,
                  "the presence watcher to see the registration")
@@ -90,3 +91,4 @@ def test_seat_that_unregisters_gets_no_offers(stack: Stack, tmp_path: Path) -> N
             register(300)  # back: the waiting call is offered at once
             phone.wait_for_message(lambda m: m.method == "INVITE", timeout=10)
             assert caller.wait(timeout=20) == 0
+        register(0)

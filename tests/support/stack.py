@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -158,6 +159,9 @@ def bring_up(database_url: str | None,
         if not database_url:
             Path(settings.effective_database_url.removeprefix("sqlite:///")).unlink(
                 missing_ok=True)
+        # Each run starts clean: no ACD state, no registrations left in Asterisk's astdb.
+        for leftover in (settings.state_dir / "redis", settings.asterisk_dir / "lib"):
+            shutil.rmtree(leftover, ignore_errors=True)
         up = subprocess.run([sys.executable, "-m", "hotline.cli", "up"], env=env,
                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
         if up.returncode != 0:

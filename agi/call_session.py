@@ -152,23 +152,25 @@ class CallSession:
         # Off the path to the ring: the event keeps its own time, the seat rings now.
         self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
                                       at=utcnow()))
-        await self.channel.command("SET MUSIC OFF")
         ring = self.s.settings.ring_timeout_s
         predial = f"b({SEAT_PREDIAL}^s^1({self.ticket_id}^{self.call_id}))"
         on_answer = f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{self.ticket_id})"
-        # m: the caller keeps hearing music while the seat rings.
+        # m: the caller keeps hearing music while the seat rings (Dial takes the music
+        # over from SET MUSIC ON, so it is not stopped first).
         await self.channel.command(
             "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},m{predial}{on_answer}"')
         return await self.channel.get_variable("DIALSTATUS")
 
     async def _answered_call_ended(self, offer: Offer) -> None:
         assert self.ticket_id is not None
-        talk = await self.channel.get_variable("ANSWEREDTIME_MS")
-        talk_s = int(talk) / 1000 if talk.isdigit() else None
-        await self._ticket("close", self.ticket_id, outcome="answered", at=utcnow(),
-                           seat=offer.seat, talk_seconds=talk_s)
+        ended = utcnow()
+        # The seat first: a caller may be waiting for it. Then the ticket.
         await self.s.distributor.call_ended(self.call_id, offer.seat)
         self.queued = False
+        talk = await self.channel.get_variable("ANSWEREDTIME_MS")
+        talk_s = int(talk) / 1000 if talk.isdigit() else None
+        await self._ticket("close", self.ticket_id, outcome="answered", at=ended,
+                           seat=offer.seat, talk_seconds=talk_s)
 
     async def _abandoned(self, stage: str) -> None:
         if self.queued:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import threading
@@ -29,51 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
 from panoramisk import Manager
 
+from bench.harness import SEAT_PORT, Sipp, Stack, bench_stack, make_seats_ready, summary, wait_for
 from hotline.secrets import load_secrets
-from hotline.settings import PROJECT_DIR, Settings, seat_name
-
-sys.path.insert(0, str(PROJECT_DIR / "tests"))  # the SIPp harness lives with the tests
-from support.sipp import Sipp  # noqa: E402
-from support.stack import Stack, bring_up, wait_for  # noqa: E402
-
-SEAT_PORT = 47000
-BENCH_ENV = {
-    "HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-bench"),
-    "HOTLINE_SIP_PORT": "45060",
-    "HOTLINE_AMI_PORT": "45038",
-    "HOTLINE_FASTAGI_PORT": "44573",
-    "HOTLINE_REDIS_PORT": "46380",
-    "HOTLINE_API_PORT": "48012",
-    "HOTLINE_ACD_PORT": "44574",
-    "HOTLINE_WRAPUP_S": "0",
-    "HOTLINE_STATIC_SEAT_PORT_BASE": str(SEAT_PORT),
-    "HOTLINE_STATIC_SEAT_PORT_PER_SEAT": "false",
-    "HOTLINE_RING_TIMEOUT_S": "15",
-    "HOTLINE_ASTERISK_VERBOSE_LOG": "false",
-}
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-async def make_seats_ready(stack: Stack, seats: int) -> None:
-    from acd.distributor import Distributor
-
-    client = aioredis.Redis.from_url(stack.settings.redis_url)
-    try:
-        acd = Distributor(client, "bench")
-        for n in range(1, seats + 1):
-            await acd.seat_ready(seat_name(n))
-    finally:
-        await client.aclose()
+from hotline.settings import Settings
 
 
 class QueueJoins:
@@ -129,16 +88,14 @@ def enqueue_times(stack: Stack) -> dict[str, float]:
 
 def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
              workdir: Path) -> dict[str, Any]:
-    overrides = {**BENCH_ENV, "HOTLINE_INTAKE": "app_queue" if mode == "app_queue" else "fastagi",
-                 "HOTLINE_SEAT_COUNT": str(seats), "HOTLINE_STATIC_SEAT_COUNT": str(seats)}
-    with bring_up(None, overrides) as stack:
+    with bench_stack(mode, seats) as stack:
         before = stack.tickets.count()
         seat_farm = Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
                          local_port=SEAT_PORT, variables={"ring_ms": "0"},
                          workdir=workdir / mode, label=f"seats-{mode}").start()
         with seat_farm:
             if mode == "ours":
-                asyncio.run(make_seats_ready(stack, seats))
+                make_seats_ready(stack, seats)
             started = time.time()
             citizens = Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target,
                             local_ip="127.0.0.2", calls=calls, rate=rate,
@@ -166,13 +123,7 @@ def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
             "tickets": len(tickets),
             "tickets_answered": answered,
             "seat_invites": len(invites),
-            "queue_to_seat_invite_ms": {
-                "samples": len(latencies),
-                "p50": round(percentile(latencies, 50), 1),
-                "p99": round(percentile(latencies, 99), 1),
-                "mean": round(statistics.fmean(latencies), 1) if latencies else None,
-                "max": round(max(latencies), 1) if latencies else None,
-            },
+            "queue_to_seat_invite_ms": summary(latencies),
             "wall_s": round(elapsed, 1),
         }
 

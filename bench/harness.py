@@ -1,0 +1,76 @@
+"""What the stack benchmarks share: their own hotline instance, SIPp, percentiles.
+
+The benchmarks drive the same real stack as the tests (`hotline up` with a bench state
+dir and ports) with the same SIPp harness, which lives with the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from hotline.redis_client import redis_client
+from hotline.settings import PROJECT_DIR, seat_name
+
+sys.path.insert(0, str(PROJECT_DIR / "tests"))
+from support.sipp import SipMessage, Sipp  # noqa: E402
+from support.stack import Stack, bring_up, wait_for  # noqa: E402
+
+__all__ = ["SipMessage", "Sipp", "Stack", "wait_for", "bench_stack", "percentile",
+           "make_seats_ready", "SEAT_PORT"]
+
+SEAT_PORT = 47000  # every bench seat shares one SIPp UAS on this port
+BENCH_ENV = {
+    "HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-bench"),
+    "HOTLINE_SIP_PORT": "45060",
+    "HOTLINE_AMI_PORT": "45038",
+    "HOTLINE_FASTAGI_PORT": "44573",
+    "HOTLINE_REDIS_PORT": "46380",
+    "HOTLINE_API_PORT": "48012",
+    "HOTLINE_ACD_PORT": "44574",
+    "HOTLINE_WRAPUP_S": "0",
+    "HOTLINE_STATIC_SEAT_PORT_BASE": str(SEAT_PORT),
+    "HOTLINE_STATIC_SEAT_PORT_PER_SEAT": "false",
+    "HOTLINE_RING_TIMEOUT_S": "15",
+    "HOTLINE_ASTERISK_VERBOSE_LOG": "false",
+}
+
+
+@contextmanager
+def bench_stack(mode: str, seats: int) -> Iterator[Stack]:
+    """The hotline with `seats` SIPp seats: ours ("ours") or plain app_queue ("app_queue")."""
+    overrides = {**BENCH_ENV, "HOTLINE_INTAKE": "app_queue" if mode == "app_queue" else "fastagi",
+                 "HOTLINE_SEAT_COUNT": str(seats), "HOTLINE_STATIC_SEAT_COUNT": str(seats)}
+    with bring_up(None, overrides) as stack:
+        yield stack
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float | int]:
+    return {"samples": len(values), "p50": round(percentile(values, 50), 1),
+            "p99": round(percentile(values, 99), 1),
+            "max": round(max(values), 1) if values else float("nan")}
+
+
+def make_seats_ready(stack: Stack, seats: int) -> None:
+    from acd.distributor import Distributor
+
+    async def ready() -> None:
+        client = redis_client(stack.settings.redis_url)
+        try:
+            acd = Distributor(client, "bench")
+            for n in range(1, seats + 1):
+                await acd.seat_ready(seat_name(n))
+        finally:
+            await client.aclose()
+
+    asyncio.run(ready())

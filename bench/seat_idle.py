@@ -1,0 +1,106 @@
+"""Benchmark: how long a freed seat stays idle while callers wait. Ours against app_queue.
+
+20 SIPp seats answer at once, talk `talk_ms` and hang up; up to 40 callers are in the
+system at any time (SIPp -l 40), so callers are always waiting when a seat frees. For each
+seat, the figure is the time from its BYE (the agent's hang-up) to the next INVITE at
+that seat: the time the ACD leaves a free agent idle with callers waiting. Both runs use
+the same Asterisk, SIPp citizens and seats, with no wrap-up time:
+  ours       FastAGI + the Redis ACD (event-driven: the seat's hang-up triggers the match)
+  app_queue  the fallback's plain Queue() (leastrecent, autofill, wrapuptime 0)
+
+    .venv/bin/python -m bench.seat_idle [--seats 20] [--callers 40] [--calls 200]
+
+Prints JSON, then `seat_idle_p50_ratio_app_queue_over_ours: X`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bench.harness import (
+    SEAT_PORT,
+    SipMessage,
+    Sipp,
+    bench_stack,
+    make_seats_ready,
+    summary,
+    wait_for,
+)
+
+
+def idle_gaps(messages: list[SipMessage]) -> list[float]:
+    """Per seat: ms from each BYE the seat sent to the next INVITE it received."""
+    seat_of_call: dict[str, str] = {}
+    timeline: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for m in messages:
+        if m.method == "INVITE" and m.direction == "recv" and m.call_id:
+            seat = m.first_line.split()[1].split("@")[0].removeprefix("sip:")
+            if m.call_id not in seat_of_call:
+                seat_of_call[m.call_id] = seat
+                timeline[seat].append((m.at, "invite"))
+        elif m.method == "BYE" and m.direction == "sent" and m.call_id in seat_of_call:
+            timeline[seat_of_call[m.call_id]].append((m.at, "bye"))
+    gaps = []
+    for events in timeline.values():
+        events.sort()
+        for (t0, kind0), (t1, kind1) in zip(events, events[1:], strict=False):
+            if kind0 == "bye" and kind1 == "invite":
+                gaps.append((t1 - t0) * 1000)
+    return gaps
+
+
+def run_once(mode: str, seats: int, callers: int, calls: int, talk_ms: int,
+             workdir: Path) -> dict[str, Any]:
+    with bench_stack(mode, seats) as stack:
+        farm = Sipp("seat_answer_hangup.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+                    local_port=SEAT_PORT, variables={"ring_ms": "0", "talk_ms": str(talk_ms)},
+                    workdir=workdir / mode, label=f"seats-{mode}").start()
+        with farm:
+            if mode == "ours":
+                make_seats_ready(stack, seats)
+            started = time.time()
+            citizens = Sipp("citizen_dtmf.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                            calls=calls, rate=20, concurrent_limit=callers,
+                            service=stack.settings.service_number,
+                            variables={"dtmf_delay_ms": "100"},
+                            workdir=workdir / mode, label=f"citizens-{mode}").start()
+            with citizens:
+                citizens.wait(timeout=calls * talk_ms / 1000 / seats * 3 + 120)
+            wait_for(lambda: stack.active_channels() == 0, 60, "calls to end")
+            elapsed = time.time() - started
+            gaps = idle_gaps(farm.messages())
+        return {"mode": mode, "seats": seats, "max_callers": callers, "calls": calls,
+                "completed": citizens.successful_calls(), "failed": citizens.failed_calls(),
+                "wall_s": round(elapsed, 1),
+                "calls_per_s": round(citizens.successful_calls() / elapsed, 2),
+                "seat_idle_ms": summary(gaps)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--seats", type=int, default=20)
+    parser.add_argument("--callers", type=int, default=40)
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--talk-ms", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-seat-idle-") as tmp:
+        results: dict[str, Any] = {
+            mode: run_once(mode, args.seats, args.callers, args.calls, args.talk_ms, Path(tmp))
+            for mode in ("ours", "app_queue")}
+    ours, base = results["ours"]["seat_idle_ms"], results["app_queue"]["seat_idle_ms"]
+    results["ratio_app_queue_over_ours"] = {
+        "p50": round(base["p50"] / ours["p50"], 1), "p99": round(base["p99"] / ours["p99"], 1)}
+    print(json.dumps(results, indent=2))
+    print(f"seat_idle_p50_ratio_app_queue_over_ours: {results['ratio_app_queue_over_ours']['p50']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

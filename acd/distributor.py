@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from acd import keys
-from acd.models import AcdError, SeatState, WaitingCall
+from acd.models import AcdError, QueueEstimate, SeatState, WaitingCall
 from acd.routing import GENERAL, Routing
 from acd.scripts import OPERATIONS, source
 
@@ -39,13 +39,27 @@ class Distributor:
         except ResponseError as exc:
             raise AcdError(str(exc)) from exc
 
-    async def configure(self, *, policy: str, wrapup_s: float, offer_timeout_s: float) -> None:
+    async def configure(self, *, policy: str, wrapup_s: float, offer_timeout_s: float,
+                        announce_every_s: float = 0) -> None:
         """The rules every node applies; written by each process at start (idempotent)."""
         if policy not in ("longest_idle", "least_calls", "skill_level"):
             raise ValueError(f"unknown selection policy {policy!r}")
         await self.client.hset(keys.CONFIG, mapping={
             "policy": policy, "wrapup_ms": int(wrapup_s * 1000),
-            "offer_timeout_ms": int(offer_timeout_s * 1000)})
+            "offer_timeout_ms": int(offer_timeout_s * 1000),
+            "announce_every_ms": int(announce_every_s * 1000)})
+
+    async def announce_every_s(self) -> float:
+        """How often a waiting caller hears position and wait; 0 is never (the default)."""
+        raw = await self.client.hget(keys.CONFIG, "announce_every_ms")
+        return int(raw or 0) / 1000
+
+    async def estimate(self, call_id: str) -> QueueEstimate | None:
+        ahead, agents, aht_ms = await self._run("estimate", call_id)
+        if int(ahead) < 0:
+            return None
+        return QueueEstimate(calls_ahead=int(ahead), agents=int(agents),
+                             aht_s=int(aht_ms) / 1000)
 
     # The call side.
     async def enqueue(self, call: WaitingCall, routing: Routing | None = None) -> None:

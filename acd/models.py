@@ -30,5 +30,19 @@ class Offer:
     seat: str
 
 
+@dataclass(frozen=True)
+class QueueEstimate:
+    calls_ahead: int
+    agents: int  # logged in with one of the call's skills
+    aht_s: float  # average handle time, 0 until a call has ended
+
+    @property
+    def expected_wait_s(self) -> float | None:
+        """Calls ahead of you and yours, shared among the agents; None if unknowable."""
+        if self.agents == 0 or self.aht_s <= 0:
+            return None
+        return (self.calls_ahead + 1) * self.aht_s / self.agents
+
+
 class AcdError(Exception):
     """An ACD request that the current state does not allow (e.g. ready while on a call)."""

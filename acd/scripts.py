@@ -7,7 +7,7 @@ from pathlib import Path
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 OPERATIONS = ("enqueue", "leave", "login", "ready", "unavailable", "registration",
-              "offer_failed", "answered", "call_ended", "wrapup_done", "sweep")
+              "offer_failed", "answered", "call_ended", "wrapup_done", "sweep", "estimate")
 
 
 @cache

@@ -24,6 +24,7 @@ from acd.routing import route_call
 from agi.channel import AgiChannel, ChannelGone
 from asterisk_conf.dialplan import SEAT_ANSWERED, SEAT_PREDIAL
 from hotline.settings import Settings
+from ivr_flows.announcements import announcement
 from ivr_flows.intake import BARGE_IN_KEYS, caller_number, plan_for
 from tickets.store import TicketStore
 
@@ -134,17 +135,39 @@ class CallSession:
             await self.channel.command("SET MUSIC ON default")
 
     async def _wait_offer(self) -> Offer:
+        every = await self.s.distributor.announce_every_s()
         offer_task = asyncio.ensure_future(self.s.offers.wait(self.call_id))
         hangup_task = asyncio.ensure_future(self.channel.hangup.wait())
         try:
-            done, _ = await asyncio.wait({offer_task, hangup_task},
-                                         return_when=asyncio.FIRST_COMPLETED)
+            while True:
+                done, _ = await asyncio.wait({offer_task, hangup_task},
+                                             timeout=every or None,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if hangup_task in done or self.channel.hangup.is_set():
+                    raise CallerHungUp("queue")
+                if offer_task in done:
+                    return offer_task.result()
+                await self._announce()
         finally:
             for task in (offer_task, hangup_task):
                 task.cancel()
-        if offer_task in done and not self.channel.hangup.is_set():
-            return offer_task.result()
-        raise CallerHungUp("queue")
+
+    async def _announce(self) -> None:
+        """Position and expected wait, then the music again. An offer made meanwhile
+        waits for the end of the announcement (a few seconds)."""
+        estimate = await self.s.distributor.estimate(self.call_id)
+        if estimate is None:
+            return  # offered meanwhile
+        wait = estimate.expected_wait_s
+        self._background(self._ticket(
+            "add_event", self.ticket_id, "announced",
+            f"ahead={estimate.calls_ahead} wait={'unknown' if wait is None else round(wait)}",
+            at=utcnow()))
+        for prompt in announcement(estimate, self.s.settings):
+            reply = await self.channel.command("STREAM FILE", prompt, '""')
+            if reply.hung_up:
+                raise CallerHungUp("queue")
+        await self.channel.command("SET MUSIC ON default")
 
     async def _dial(self, offer: Offer) -> str:
         assert self.ticket_id is not None

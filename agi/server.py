@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import uuid
 
 from panoramisk.fast_agi import Request
@@ -17,6 +16,7 @@ from acd.offers import OfferListener
 from agi.application import FastAgiApplication
 from agi.call_session import CallSession, Services, seat_answered
 from agi.channel import AgiChannel
+from hotline.process import run_service, serve_until_stopped
 from hotline.redis_client import redis_client
 from hotline.settings import load_settings
 from tickets.store import TicketStore
@@ -57,21 +57,10 @@ async def serve() -> None:
                                         settings.fastagi_port)
     log.info("FastAGI listening on %s:%s as node %s", settings.fastagi_host,
              settings.fastagi_port, node)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
-    async with server:
-        await stopping.wait()
+    await serve_until_stopped(server)
     await offers.stop()
     await client.aclose()
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve())
-
-
 if __name__ == "__main__":
-    main()
+    run_service(serve)

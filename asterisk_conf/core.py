@@ -25,6 +25,8 @@ verbose = 0
 debug = 0
 maxcalls = 2000
 maxload = 0
+; Each call holds SIP, RTP and RTCP sockets; 500 seats need far more than 1,024.
+maxfiles = 65536
 transmit_silence = yes
 hideconnect = yes
 """

@@ -27,17 +27,29 @@ def extensions_conf(settings: Settings) -> str:
         f"exten => {number},1,Goto(hotline-intake,${{EXTEN}},1)"
         for number in hotline_numbers(settings)
     )
-    fastagi = f"agi://{settings.fastagi_host}:{settings.fastagi_port}"
+    nodes = settings.fastagi_nodes
+    base = settings.fastagi_port
     if settings.intake == "app_queue":
         # The benchmarks' baseline, never the product: the fallback's own Queue() line with
         # nothing of ours before it (no FastAGI, no ticket script, no apology).
         intake = " same => n,NoOp(app_queue baseline)"
         fallback_open = apology = OMIT
     else:
+        # Start at a random node; while a node is unreachable, try the next. The node's
+        # address is inherited by the seat's channel, for the answered route.
+        node_port = f"$[{base} + (${{HOTLINE_FIRST}} + ${{HOTLINE_TRY}}) % {nodes}]"
+        node_address = f"agi://{settings.fastagi_host}:{node_port}"
+        unreachable_and_untried = ('"${AGISTATUS}" = "FAILURE" & "${HOTLINE_TICKET}" = "" & '
+                                   f"${{HOTLINE_TRY}} < {nodes}")
         intake = f"""\
- same => n,AGI({fastagi}/call)
+ same => n,Set(HOTLINE_TRY=0)
+ same => n,Set(HOTLINE_FIRST=${{RAND(0,{nodes - 1})}})
+ same => n(node),Set(__HOTLINE_AGI={node_address})
+ same => n,AGI(${{HOTLINE_AGI}}/call)
  same => n,GotoIf($["${{HOTLINE_DONE}}" = "1"]?done)
- ; FastAGI is unreachable or its session died: the fallback keeps the caller served.
+ same => n,Set(HOTLINE_TRY=$[${{HOTLINE_TRY}} + 1])
+ same => n,GotoIf($[{unreachable_and_untried}]?node)
+ ; No FastAGI node took the call, or its session died: the fallback keeps it served.
  same => n,Verbose(0,hotline: fallback for ${{CHANNEL}} (AGISTATUS=${{AGISTATUS}}))
  same => n,Set(HOTLINE_FALLBACK=1)"""
         fallback_open = f" same => n,AGI({FALLBACK_AGI},open)"
@@ -79,7 +91,7 @@ exten => s,1,ExecIf($["${{ARG1}}" != ""]?Set(PJSIP_HEADER(add,X-Hotline-Ticket)=
 ; Runs on the seat's channel when it answers, before the bridge: the ACD and the ticket
 ; learn of the answer at once. If FastAGI is down the bridge still goes ahead.
 [{SEAT_ANSWERED}]
-exten => s,1,AGI({fastagi}/answered,${{ARG1}},${{ARG2}},${{ARG3}})
+exten => s,1,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}})
  same => n,Return()
 
 ; What a seat's softphone may dial: an echo test. Transfers arrive with the ACD.

@@ -9,7 +9,7 @@ MODULES: dict[str, list[str]] = {
         "res_sorcery_config.so", "res_sorcery_memory.so", "res_sorcery_astdb.so",
         "res_timing_timerfd.so", "res_rtp_asterisk.so", "res_musiconhold.so",
         "pbx_config.so", "func_callerid.so", "func_channel.so", "func_strings.so",
-        "func_logic.so", "func_global.so", "res_security_log.so",
+        "func_logic.so", "func_global.so", "func_rand.so", "func_math.so", "res_security_log.so",
     ],
     "sip": [
         "res_pjproject.so", "res_pjsip.so", "res_pjsip_pubsub.so", "res_pjsip_session.so",

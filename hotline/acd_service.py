@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import uuid
 
 from acd.distributor import Distributor
 from acd.sweeper import run_sweeper
+from hotline.process import run_service, serve_until_stopped
 from hotline.redis_client import redis_client
 from hotline.settings import Settings, load_settings
 from seats.presence import PresenceWatcher
@@ -24,7 +24,8 @@ log = logging.getLogger("hotline.acd_service")
 
 async def configure(settings: Settings, distributor: Distributor) -> None:
     await distributor.configure(policy=settings.selection_policy, wrapup_s=settings.wrapup_s,
-                                offer_timeout_s=settings.offer_timeout_s)
+                                offer_timeout_s=settings.offer_timeout_s,
+                                announce_every_s=settings.announce_every_s)
 
 
 async def serve() -> None:
@@ -38,12 +39,7 @@ async def serve() -> None:
     # A health port, so `hotline status` and the start-up wait see the service.
     server = await asyncio.start_server(_health, "127.0.0.1", settings.acd_port)
     log.info("ACD service up: sweeper, presence; health on 127.0.0.1:%s", settings.acd_port)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
-    async with server:
-        await stopping.wait()
+    await serve_until_stopped(server)
     sweeper.cancel()
     presence.stop()
     await client.aclose()
@@ -54,11 +50,5 @@ async def _health(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None
     writer.close()
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve())
-
-
 if __name__ == "__main__":
-    main()
+    run_service(serve)

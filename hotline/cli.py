@@ -163,7 +163,7 @@ def parser() -> argparse.ArgumentParser:
         func=cmd_up)
     sub.add_parser("down", help="stop everything").set_defaults(func=cmd_down)
     sub.add_parser("status", help="health of each component").set_defaults(func=cmd_status)
-    names = ["redis", "asterisk", "acd", "fastagi", "api"]
+    names = [s.name for s in services.all_services(load_settings())]
     for verb, func in (("start", cmd_start), ("stop", cmd_stop)):
         one = sub.add_parser(verb, help=f"{verb} one service")
         one.add_argument("service", choices=names)

@@ -7,6 +7,7 @@ healthy when its process lives and its port answers.
 from __future__ import annotations
 
 import os
+import resource
 import shlex
 import signal
 import socket
@@ -75,11 +76,14 @@ def asterisk_service(settings: Settings) -> Service:
     )
 
 
-def fastagi_service(settings: Settings) -> Service:
-    return Service(
-        name="fastagi", argv=[sys.executable, "-m", "agi.server"],
-        host=settings.fastagi_host, port=settings.fastagi_port, protocol="agi",
-    )
+def fastagi_services(settings: Settings) -> list[Service]:
+    """One FastAGI node per port: `fastagi`, `fastagi-2`, …; all share Redis."""
+    return [Service(
+        name="fastagi" if k == 0 else f"fastagi-{k + 1}",
+        argv=[sys.executable, "-m", "agi.server"],
+        host=settings.fastagi_host, port=port, protocol="agi",
+        env={"HOTLINE_FASTAGI_PORT": str(port)},
+    ) for k, port in enumerate(settings.fastagi_ports())]
 
 
 def acd_service(settings: Settings) -> Service:
@@ -99,7 +103,16 @@ def api_service(settings: Settings) -> Service:
 def all_services(settings: Settings) -> list[Service]:
     """In start order; stopped in reverse."""
     return [redis_service(settings), asterisk_service(settings), acd_service(settings),
-            fastagi_service(settings), api_service(settings)]
+            *fastagi_services(settings), api_service(settings)]
+
+
+def _raise_file_limit() -> None:
+    """Hundreds of calls mean thousands of sockets: lift the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > 65536:
+        hard = 65536
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def read_pid(settings: Settings, name: str) -> int | None:
@@ -141,7 +154,7 @@ def start(settings: Settings, service: Service, wait_s: float = 60.0) -> int:
         env = {**os.environ, **service.env, "PYTHONPATH": str(PROJECT_DIR)}
         proc = subprocess.Popen(service.argv, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True,
-                                cwd=PROJECT_DIR, env=env)
+                                cwd=PROJECT_DIR, env=env, preexec_fn=_raise_file_limit)
         log.close()
         pid = proc.pid
         _pidfile(settings, service.name).write_text(f"{pid}\n")

@@ -58,7 +58,10 @@ class Settings:
     asterisk_verbose_log: bool = False  # full.log with every dialplan step
     fastagi_host: str = "127.0.0.1"
     fastagi_port: int = 4573
-    acd_port: int = 4574  # the ACD service's health port, loopback only
+    # FastAGI nodes on this machine, on fastagi_port, +1, …: calls spread over them, and
+    # an unreachable node's calls go to the next one.
+    fastagi_nodes: int = 1
+    acd_port: int = 4580  # the ACD service's health port, loopback only
 
     # The HTTP API and pages.
     api_host: str = "127.0.0.1"
@@ -87,6 +90,7 @@ class Settings:
     # Enterprise line and department-hint calls go to their own agents first, then to
     # the general pool after this long.
     overflow_s: float = 30.0
+    announce_every_s: float = 0.0  # position and expected wait while waiting; 0 is off
     enterprise_numbers: str = "12345001"
     pause_reasons: str = "break,meal,training,meeting,no_answer"
     language: str = "zh"  # prompts: zh (default) or en
@@ -136,6 +140,9 @@ class Settings:
 
     def pause_reason_list(self) -> list[str]:
         return [r.strip() for r in self.pause_reasons.split(",") if r.strip()]
+
+    def fastagi_ports(self) -> list[int]:
+        return [self.fastagi_port + k for k in range(self.fastagi_nodes)]
 
     def seat_names(self) -> list[str]:
         return [seat_name(n) for n in range(1, self.seat_count + 1)]

@@ -32,28 +32,53 @@ def render_prompt(text_file: Path, target: Path, voice: str) -> None:
     if recorded.exists():
         _to_8k(recorded, target)
         return
+    _speak(text_file.read_text(), target, voice)
+
+
+def _speak(text: str, target: Path, voice: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spoken = Path(tmp) / "spoken.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "190", "-w", str(spoken),
-                        "-f", str(text_file)], check=True)
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "190", "-w", str(spoken), text],
+                       check=True)
         _to_8k(spoken, target)
 
 
+def _fresh(target: Path, sources: list[Path]) -> bool:
+    # This file counts as a source too: a change of voice or speed re-renders all.
+    newest = max(p.stat().st_mtime for p in [*sources, Path(__file__)] if p.exists())
+    return target.exists() and target.stat().st_mtime >= newest
+
+
 def render_all(settings: Settings) -> list[Path]:
-    """Renders every prompt that is missing or older than its source. Returns those done."""
+    """Renders every prompt that is missing or older than its source. Returns those done.
+
+    `<name>.txt` is one prompt. `<name>.template` holds a text with `{n}` and a range
+    (first line `range: 1-20`) and becomes `<name>_1` … `<name>_20`, such as the queue
+    position announcements; a recorded `<name>_<n>.wav` replaces one of them.
+    """
     rendered: list[Path] = []
     for language, voice in VOICES.items():
+        source_dir = PROMPTS_SOURCE / language
         out_dir = settings.prompts_dir / language
         out_dir.mkdir(parents=True, exist_ok=True)
-        for text_file in sorted((PROMPTS_SOURCE / language).glob("*.txt")):
+        for text_file in sorted(source_dir.glob("*.txt")):
             target = out_dir / f"{text_file.stem}.wav"
-            # This file counts as a source too: a change of voice or speed re-renders all.
-            sources = [text_file, text_file.with_suffix(".wav"), Path(__file__)]
-            newest = max(p.stat().st_mtime for p in sources if p.exists())
-            if target.exists() and target.stat().st_mtime >= newest:
-                continue
-            render_prompt(text_file, target, voice)
-            rendered.append(target)
+            if not _fresh(target, [text_file, text_file.with_suffix(".wav")]):
+                render_prompt(text_file, target, voice)
+                rendered.append(target)
+        for template in sorted(source_dir.glob("*.template")):
+            first, _, text = template.read_text().partition("\n")
+            low, _, high = first.removeprefix("range:").strip().partition("-")
+            for n in range(int(low), int(high) + 1):
+                target = out_dir / f"{template.stem}_{n}.wav"
+                recorded = source_dir / f"{template.stem}_{n}.wav"
+                if _fresh(target, [template, recorded]):
+                    continue
+                if recorded.exists():
+                    _to_8k(recorded, target)
+                else:
+                    _speak(text.strip().format(n=n), target, voice)
+                rendered.append(target)
     return rendered
 
 

@@ -270,3 +270,23 @@ async def test_two_processes_never_double_offer(acd: Distributor, redis_url: str
     assert len({e["call"] for e in offers}) == 200  # no call offered twice
     assert len({e["seat"] for e in offers}) == 200  # no seat offered two calls
     assert {e["call"] for e in offers} == {f"c{n:03d}" for n in range(1, 201)}
+
+
+async def test_estimate_counts_calls_ahead_agents_and_handle_time(acd: Distributor) -> None:
+    await acd.login("seat-001", "general:1")
+    await acd.enqueue(call(1))  # offered to seat-001 at once
+    await acd.answered("c001", "seat-001")
+    await asyncio.sleep(0.2)
+    await acd.call_ended("c001", "seat-001")  # talk ≈ 0.2 s: the first handle time
+    await acd.seat_pause("seat-001", "meal")
+    await enqueue_in_order(acd, range(2, 5))
+    first = await acd.estimate("c002")
+    third = await acd.estimate("c004")
+    assert first is not None and third is not None
+    assert (first.calls_ahead, third.calls_ahead) == (0, 2)
+    assert third.agents == 1  # paused, but logged in with the skill
+    assert 0.15 < third.aht_s < 1.0
+    assert third.expected_wait_s == pytest.approx(3 * third.aht_s)
+    await acd.seat_logout("seat-001")
+    assert (await acd.estimate("c004")).expected_wait_s is None  # type: ignore[union-attr]
+    assert await acd.estimate("c999") is None

@@ -92,3 +92,60 @@ def test_seat_that_unregisters_gets_no_offers(stack: Stack, tmp_path: Path) -> N
             phone.wait_for_message(lambda m: m.method == "INVITE", timeout=10)
             assert caller.wait(timeout=20) == 0
         register(0)
+
+
+def test_waiting_caller_hears_position_and_wait(stack: Stack, tmp_path: Path) -> None:
+    stack.configure_acd(announce_every_s=2)
+    with Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+              local_port=seat_port(30), variables={"ring_ms": "100"}, workdir=tmp_path,
+              label="seat") as agent, \
+            Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                 calls=1, service="12345", variables={"talk_ms": "40000"},
+                 workdir=tmp_path, label="caller") as caller:
+        wait_for(lambda: stack.redis.zcard("acd:waiting:general") == 1, 20, "queued")
+        ticket_id = events(stack, "enqueued")[-1]["ticket"]
+
+        def announced() -> list[str]:
+            record = stack.tickets.get(ticket_id)
+            return [e.detail for e in record.events if e.kind == "announced"] if record else []
+
+        # No agent is logged in: the wait is unknown, and the caller is next in line.
+        wait_for(lambda: len(announced()) >= 2, 30, "two announcements")
+        assert announced()[0] == "ahead=0 wait=unknown"
+        stack.seat_ready("seat-030")
+        agent.wait_for_message(lambda m: m.method == "INVITE", timeout=15)
+        assert caller.wait(timeout=45) == 0
+    assert stack.wait_closed(ticket_id).outcome == "answered"
+
+
+def test_two_fastagi_nodes_both_take_calls_without_double_offers(
+        stack: Stack, tmp_path: Path) -> None:
+    assert stack.settings.fastagi_nodes == 2
+    before = stack.tickets.count()
+    seats = [Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+                  local_port=seat_port(n), variables={"ring_ms": "50"}, workdir=tmp_path,
+                  label=f"seat{n}").start() for n in (41, 42, 43, 44)]
+    try:
+        for n in (41, 42, 43, 44):
+            stack.seat_ready(f"seat-0{n}")
+        with Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                  calls=20, rate=5, concurrent_limit=6, service="12345",
+                  variables={"talk_ms": "600"}, workdir=tmp_path, label="callers") as callers:
+            assert callers.wait(timeout=90) == 0
+    finally:
+        for sipp in seats:
+            sipp.stop()
+    nodes = {e["node"] for e in events(stack, "enqueued")}
+    assert len(nodes) == 2, nodes  # both nodes took calls (random start: 2 x 0.5^20)
+    offered = events(stack, "offered")
+    assert len(offered) == 20 and len({e["call"] for e in offered}) == 20
+    # No seat held two calls at once: every seat's offers alternate with its call's end.
+    busy: dict[str, str] = {}
+    for _, fields in stack.redis.xrange("acd:events"):  # type: ignore[union-attr]
+        e = {k.decode(): v.decode() for k, v in fields.items()}
+        if e["type"] == "offered":
+            assert e["seat"] not in busy, f"{e['seat']} offered {e['call']} during {busy}"
+            busy[e["seat"]] = e["call"]
+        elif e["type"] in ("ended", "left") and e.get("seat") in busy:
+            busy.pop(e["seat"])
+    wait_for(lambda: stack.tickets.count() == before + 20, 20, "20 tickets")

@@ -169,7 +169,8 @@ def test_seat_that_does_not_answer_is_paused_and_the_call_goes_on(
 def test_fallback_queue_serves_the_call_when_fastagi_is_down(
         stack: Stack, tmp_path: Path) -> None:
     before = stack.tickets.count()
-    stack.hotline("stop", "fastagi")
+    for node in ("fastagi", "fastagi-2"):
+        stack.hotline("stop", node)
     try:
         with seat(stack, 8, "seat_answer.xml", tmp_path, ring_ms="100") as agent:
             # Only seat-008 answers: the other static seats have nothing listening and
@@ -181,7 +182,8 @@ def test_fallback_queue_serves_the_call_when_fastagi_is_down(
                 assert caller.wait(timeout=40) == 0
             assert invites(agent) == 1
     finally:
-        stack.hotline("start", "fastagi")
+        for node in ("fastagi", "fastagi-2"):
+            stack.hotline("start", node)
     ticket = stack.wait_closed(newest_ticket_id(stack, before))
     assert ticket.source == "fallback"
     assert ticket.caller == "13900000009"

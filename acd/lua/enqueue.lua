@@ -12,6 +12,6 @@ index_call(call)
 if ARGV[10] ~= '' then
   redis.call('ZADD', 'acd:timers', NOW + tonumber(ARGV[11]), 'overflow|' .. call)
 end
-event('enqueued', 'call', call, 'ticket', ARGV[4], 'hint', ARGV[7], 'priority', ARGV[8],
-  'skills', ARGV[9])
+event('enqueued', 'call', call, 'node', ARGV[3], 'ticket', ARGV[4], 'hint', ARGV[7],
+  'priority', ARGV[8], 'skills', ARGV[9])
 return match_call(call)

@@ -67,6 +67,11 @@ end
 local function transition(seat, to, reason, call)
   local a = 'acd:agent:' .. seat
   local from = agent_state(seat)
+  if to == 'logged_out' then
+    redis.call('SREM', 'acd:agents', seat)
+  else
+    redis.call('SADD', 'acd:agents', seat)
+  end
   redis.call('HSET', a, 'state', to, 'reason', reason or '', 'call', call or '', 'since', ARGV[1])
   event('agent', 'seat', seat, 'from', from, 'to', to, 'reason', reason or '', 'call', call or '')
 end

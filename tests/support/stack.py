@@ -39,7 +39,8 @@ TEST_ENV = {
     "HOTLINE_SEAT_COUNT": "100",
     "HOTLINE_STATIC_SEAT_COUNT": str(STATIC_SEATS),
     "HOTLINE_STATIC_SEAT_PORT_BASE": str(STATIC_SEAT_BASE_PORT),
-    "HOTLINE_ACD_PORT": "14574",
+    "HOTLINE_ACD_PORT": "14580",
+    "HOTLINE_FASTAGI_NODES": "2",  # two nodes share every call: no test may tell
     "HOTLINE_RING_TIMEOUT_S": "4",
     "HOTLINE_WRAPUP_S": "0",
     "HOTLINE_OVERFLOW_S": "3",
@@ -94,7 +95,8 @@ class Stack:
         self.redis.flushdb()
         self.configure_acd()
 
-    def configure_acd(self, *, policy: str = "longest_idle", wrapup_s: float = 0) -> None:
+    def configure_acd(self, *, policy: str = "longest_idle", wrapup_s: float = 0,
+                      announce_every_s: float = 0) -> None:
         """The ACD's rules for the next test (the services wrote them once at start)."""
         from acd.distributor import Distributor
 
@@ -103,7 +105,8 @@ class Stack:
             try:
                 await Distributor(client, "test").configure(
                     policy=policy, wrapup_s=wrapup_s,
-                    offer_timeout_s=self.settings.offer_timeout_s)
+                    offer_timeout_s=self.settings.offer_timeout_s,
+                    announce_every_s=announce_every_s)
             finally:
                 await client.aclose()
 

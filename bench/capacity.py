@@ -1,7 +1,8 @@
 """Benchmark: capacity. 500 seats, up to 550 concurrent calls, 2,000 calls at 10 calls/s.
 
-Each of the 500 SIPp seats answers at once and talks `talk_ms` (50 s by default, so about
-500 calls talk while up to 50 wait: SIPp keeps at most 550 calls up). Reported for ours
+Each of the 500 SIPp seats answers at once and talks `talk_ms` (60 s by default: 500 seats
+then serve 8.3 calls/s against 10 arriving, so callers queue up to SIPp's limit of 550
+calls up at once: 500 talking, 50 waiting). Reported for ours
 and for plain app_queue on the same Asterisk, SIPp citizens and seats:
 failed calls, tickets against calls, the most concurrent channels Asterisk held, and the
 CPU (cores used over the run) and peak memory of Asterisk and of our Python services.
@@ -44,11 +45,12 @@ def rss_mb(pid: int) -> float:
 
 
 class ChannelSampler:
-    """Samples Asterisk's active channel count once a second."""
+    """Samples Asterisk's channels once a second: all of them, and the callers' alone."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.peak = 0
+        self.peak_calls = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -56,7 +58,10 @@ class ChannelSampler:
         while not self._stop.wait(1.0):
             # A slow CLI answer under load skips that sample.
             with contextlib.suppress(Exception):
-                self.peak = max(self.peak, self.stack.active_channels())
+                lines = self.stack.asterisk("core show channels concise").splitlines()
+                self.peak = max(self.peak, len([x for x in lines if x.startswith("PJSIP/")]))
+                callers = len([x for x in lines if x.startswith("PJSIP/carrier-")])
+                self.peak_calls = max(self.peak_calls, callers)
 
     def __enter__(self) -> ChannelSampler:
         self._thread.start()
@@ -99,6 +104,7 @@ def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
             "failures": citizens.stats.failures,
             "tickets": tickets,
             "peak_asterisk_channels": sampler.peak,
+            "peak_concurrent_calls": sampler.peak_calls,
             "wall_s": round(wall, 1),
             "cpu_cores_used": {"asterisk": cpu.get("asterisk"),
                                "python": round(sum(cpu.get(n) or 0 for n in PYTHON_SERVICES), 3),
@@ -113,7 +119,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--seats", type=int, default=500)
-    parser.add_argument("--talk-ms", type=int, default=50000)
+    parser.add_argument("--talk-ms", type=int, default=60000)
     parser.add_argument("--modes", default="ours,app_queue")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as tmp:

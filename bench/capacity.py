@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import SEAT_PORT, Sipp, Stack, bench_stack, make_seats_ready, wait_for
+from bench.harness import Sipp, Stack, bench_stack, seat_farm, wait_for
 from hotline import services
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -79,12 +79,8 @@ def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
         pids = {name: services.read_pid(stack.settings, name)
                 for name in ("asterisk", *PYTHON_SERVICES)}
         cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
-        farm = Sipp("seat_answer_hangup.xml", remote=stack.sip_target, local_ip="127.0.0.1",
-                    local_port=SEAT_PORT, variables={"ring_ms": "0", "talk_ms": str(talk_ms)},
-                    workdir=workdir / mode, label=f"seats-{mode}").start()
-        with farm:
-            if mode == "ours":
-                make_seats_ready(stack, seats)
+        with seat_farm(stack, mode, seats, workdir, "seat_answer_hangup.xml",
+                       {"ring_ms": "0", "talk_ms": str(talk_ms)}):
             started = time.time()
             citizens = Sipp("citizen_dtmf.xml", remote=stack.sip_target, local_ip="127.0.0.2",
                             calls=calls, rate=rate, concurrent_limit=seats + 50,

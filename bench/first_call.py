@@ -30,7 +30,7 @@ from typing import Any
 
 from panoramisk import Manager
 
-from bench.harness import SEAT_PORT, Sipp, Stack, bench_stack, make_seats_ready, summary, wait_for
+from bench.harness import Sipp, Stack, bench_stack, seat_farm, summary, wait_for
 from hotline.secrets import load_secrets
 from hotline.settings import Settings
 
@@ -90,12 +90,8 @@ def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
              workdir: Path) -> dict[str, Any]:
     with bench_stack(mode, seats) as stack:
         before = stack.tickets.count()
-        seat_farm = Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
-                         local_port=SEAT_PORT, variables={"ring_ms": "0"},
-                         workdir=workdir / mode, label=f"seats-{mode}").start()
-        with seat_farm:
-            if mode == "ours":
-                make_seats_ready(stack, seats)
+        with seat_farm(stack, mode, seats, workdir, "seat_answer.xml",
+                       {"ring_ms": "0"}) as farm:
             started = time.time()
             citizens = Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target,
                             local_ip="127.0.0.2", calls=calls, rate=rate,
@@ -106,7 +102,7 @@ def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
                 citizens.wait(timeout=calls / rate + talk_ms / 1000 + 120)
             wait_for(lambda: stack.active_channels() == 0, 60, "calls to end")
             elapsed = time.time() - started
-            invites = {m.header("x-hotline-call"): m.at for m in seat_farm.messages()
+            invites = {m.header("x-hotline-call"): m.at for m in farm.messages()
                        if m.method == "INVITE" and m.direction == "recv"}
         entered = enqueue_times(stack) if mode == "ours" else joins.joined
         latencies = [(invites[call] - at) * 1000 for call, at in entered.items()

@@ -10,6 +10,7 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from hotline.redis_client import redis_client
 from hotline.settings import PROJECT_DIR, seat_name
@@ -19,7 +20,7 @@ from support.sipp import SipMessage, Sipp  # noqa: E402
 from support.stack import Stack, bring_up, wait_for  # noqa: E402
 
 __all__ = ["SipMessage", "Sipp", "Stack", "wait_for", "bench_stack", "percentile",
-           "make_seats_ready", "SEAT_PORT"]
+           "make_seats_ready", "seat_farm", "SEAT_PORT"]
 
 SEAT_PORT = 47000  # every bench seat shares one SIPp UAS on this port
 BENCH_ENV = {
@@ -59,6 +60,16 @@ def summary(values: list[float]) -> dict[str, float | int]:
     return {"samples": len(values), "p50": round(percentile(values, 50), 1),
             "p99": round(percentile(values, 99), 1),
             "max": round(max(values), 1) if values else float("nan")}
+
+
+def seat_farm(stack: Stack, mode: str, seats: int, workdir: Path, scenario: str,
+              variables: dict[str, str]) -> Sipp:
+    """One SIPp UAS answering as every seat; in our mode their agents are made ready."""
+    farm = Sipp(scenario, remote=stack.sip_target, local_ip="127.0.0.1", local_port=SEAT_PORT,
+                variables=variables, workdir=workdir / mode, label=f"seats-{mode}").start()
+    if mode == "ours":
+        make_seats_ready(stack, seats)
+    return farm
 
 
 def make_seats_ready(stack: Stack, seats: int) -> None:

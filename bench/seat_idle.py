@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import (
-    SEAT_PORT,
     SipMessage,
     Sipp,
     bench_stack,
-    make_seats_ready,
+    seat_farm,
     summary,
     wait_for,
 )
@@ -59,12 +58,8 @@ def idle_gaps(messages: list[SipMessage]) -> list[float]:
 def run_once(mode: str, seats: int, callers: int, calls: int, talk_ms: int,
              workdir: Path) -> dict[str, Any]:
     with bench_stack(mode, seats) as stack:
-        farm = Sipp("seat_answer_hangup.xml", remote=stack.sip_target, local_ip="127.0.0.1",
-                    local_port=SEAT_PORT, variables={"ring_ms": "0", "talk_ms": str(talk_ms)},
-                    workdir=workdir / mode, label=f"seats-{mode}").start()
-        with farm:
-            if mode == "ours":
-                make_seats_ready(stack, seats)
+        with seat_farm(stack, mode, seats, workdir, "seat_answer_hangup.xml",
+                       {"ring_ms": "0", "talk_ms": str(talk_ms)}) as farm:
             started = time.time()
             citizens = Sipp("citizen_dtmf.xml", remote=stack.sip_target, local_ip="127.0.0.2",
                             calls=calls, rate=20, concurrent_limit=callers,

@@ -1,6 +1,8 @@
-"""The seat's own routes: log in with skills, ready, pause, end wrap-up, log out."""
+"""The seat's own routes: log in with skills, ready, pause, end wrap-up, log out.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: FastAPI must resolve the route signatures,
+whose aliases (Seat, Acd) are local to `router()`.
+"""
 
 from collections.abc import Awaitable
 from typing import Annotated

@@ -25,7 +25,7 @@ from agi.channel import AgiChannel, ChannelGone
 from asterisk_conf.dialplan import SEAT_ANSWERED, SEAT_PREDIAL
 from hotline.settings import Settings
 from ivr_flows.announcements import announcement
-from ivr_flows.intake import BARGE_IN_KEYS, caller_number, plan_for
+from ivr_flows.intake import BARGE_IN_KEYS, Step, caller_number, plan_for
 from tickets.store import TicketStore
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class CallSession:
                 with contextlib.suppress(Exception):
                     await self.s.distributor.leave(self.call_id, "session ended")
 
-    async def _intake(self, steps: tuple) -> None:  # type: ignore[type-arg]
+    async def _intake(self, steps: tuple[Step, ...]) -> None:
         for step in steps:
             reply = await self.channel.command("STREAM FILE", step.prompt, f'"{BARGE_IN_KEYS}"')
             if reply.hung_up or self.channel.hangup.is_set():

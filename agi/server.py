@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from panoramisk.fast_agi import Request
 
@@ -24,7 +25,7 @@ from tickets.store import TicketStore
 log = logging.getLogger("agi.server")
 
 
-def _route(services: Services, handler_name: str):  # type: ignore[no-untyped-def]
+def _route(services: Services, handler_name: str) -> Callable[[Request], Awaitable[None]]:
     async def endpoint(request: Request) -> None:
         channel = AgiChannel(request)
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 
 async def serve_until_stopped(server: asyncio.Server) -> None:
@@ -18,7 +19,7 @@ async def serve_until_stopped(server: asyncio.Server) -> None:
         await stopping.wait()
 
 
-def run_service(serve: Callable[[], Awaitable[None]]) -> None:
+def run_service(serve: Callable[[], Coroutine[Any, Any, None]]) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve())  # type: ignore[arg-type]
+    asyncio.run(serve())

@@ -175,6 +175,4 @@ def load_settings() -> Settings:
         raw = _env(f.name)
         if raw is not None:
             overrides[f.name] = _coerce(f.type, raw)
-    settings = Settings(**overrides)  # type: ignore[arg-type]
-    # A state dir moved elsewhere keeps the shared Asterisk root unless told otherwise.
-    return settings
+    return Settings(**overrides)  # type: ignore[arg-type]

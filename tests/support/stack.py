@@ -139,10 +139,6 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.1) -
         time.sleep(interval)
 
 
-def run_async(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
 @contextmanager
 def bring_up(database_url: str | None,
              overrides: dict[str, str] | None = None) -> Iterator[Stack]:

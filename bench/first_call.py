@@ -30,6 +30,7 @@ from typing import Any
 
 from panoramisk import Manager
 
+from acd.events import decode_entries
 from bench.harness import Sipp, Stack, bench_stack, seat_farm, summary, wait_for
 from hotline.secrets import load_secrets
 from hotline.settings import Settings
@@ -79,8 +80,7 @@ class QueueJoins:
 def enqueue_times(stack: Stack) -> dict[str, float]:
     """The ACD's `enqueued` events: call id -> epoch s."""
     times: dict[str, float] = {}
-    for _, fields in stack.redis.xrange("acd:events"):  # type: ignore[union-attr]
-        decoded = {k.decode(): v.decode() for k, v in fields.items()}
+    for _, decoded in decode_entries(stack.redis.xrange("acd:events")):
         if decoded.get("type") == "enqueued":
             times[decoded["call"]] = int(decoded["at"]) / 1000
     return times

@@ -17,20 +17,20 @@ from hotline.settings import PROJECT_DIR, seat_name
 
 sys.path.insert(0, str(PROJECT_DIR / "tests"))
 from support.sipp import SipMessage, Sipp  # noqa: E402
-from support.stack import Stack, bring_up, wait_for  # noqa: E402
+from support.stack import PORT_OFFSET, Stack, bring_up, wait_for  # noqa: E402
 
 __all__ = ["SipMessage", "Sipp", "Stack", "wait_for", "bench_stack", "percentile",
            "make_seats_ready", "seat_farm", "SEAT_PORT"]
 
-SEAT_PORT = 47000  # every bench seat shares one SIPp UAS on this port
+SEAT_PORT = 47000 + PORT_OFFSET  # every bench seat shares one SIPp UAS on this port
 BENCH_ENV = {
     "HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-bench"),
-    "HOTLINE_SIP_PORT": "45060",
-    "HOTLINE_AMI_PORT": "45038",
-    "HOTLINE_FASTAGI_PORT": "44573",
-    "HOTLINE_REDIS_PORT": "46380",
-    "HOTLINE_API_PORT": "48012",
-    "HOTLINE_ACD_PORT": "44580",
+    "HOTLINE_SIP_PORT": str(45060 + PORT_OFFSET),
+    "HOTLINE_AMI_PORT": str(45038 + PORT_OFFSET),
+    "HOTLINE_FASTAGI_PORT": str(44573 + PORT_OFFSET),
+    "HOTLINE_REDIS_PORT": str(46380 + PORT_OFFSET),
+    "HOTLINE_API_PORT": str(48012 + PORT_OFFSET),
+    "HOTLINE_ACD_PORT": str(44580 + PORT_OFFSET),
     "HOTLINE_WRAPUP_S": "0",
     "HOTLINE_STATIC_SEAT_PORT_BASE": str(SEAT_PORT),
     "HOTLINE_STATIC_SEAT_PORT_PER_SEAT": "false",

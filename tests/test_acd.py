@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from support.redis_server import redis_url
 
 from acd.distributor import Distributor
+from acd.events import decode_entries, text
 from acd.models import AcdError, WaitingCall
 from acd.routing import GENERAL, Routing, expert_routing
 from hotline.redis_client import redis_client
@@ -69,7 +70,7 @@ async def test_calls_are_served_first_in_first_out(acd: Distributor) -> None:
 
 async def state_seat_for(acd: Distributor, n: int) -> str:
     raw = await acd.client.hgetall(f"acd:call:c{n:03d}")
-    return raw[b"seat"].decode()
+    return text(raw[b"seat"])
 
 
 async def test_enterprise_caller_is_served_before_earlier_general_callers(
@@ -231,8 +232,7 @@ async def test_every_transition_is_a_timestamped_event(acd: Distributor) -> None
     await acd.enqueue(call(1))
     await acd.answered("c001", "seat-001")
     await acd.call_ended("c001", "seat-001")
-    events = await acd.client.xrange("acd:events")
-    agent = [{k.decode(): v.decode() for k, v in fields.items()} for _, fields in events]
+    agent = [f for _, f in decode_entries(await acd.client.xrange("acd:events"))]
     moves = [(e["from"], e["to"]) for e in agent if e["type"] == "agent"]
     assert moves == [("logged_out", "ready"), ("ready", "offered"), ("offered", "on_call"),
                      ("on_call", "ready")]
@@ -263,8 +263,7 @@ async def test_two_processes_never_double_offer(acd: Distributor, redis_url: str
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    events = await acd.client.xrange("acd:events")
-    offers = [{k.decode(): v.decode() for k, v in f.items()} for _, f in events]
+    offers = [f for _, f in decode_entries(await acd.client.xrange("acd:events"))]
     offers = [e for e in offers if e["type"] == "offered"]
     assert len(offers) == 200  # every call matched: as many seats as calls
     assert len({e["call"] for e in offers}) == 200  # no call offered twice

@@ -25,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from support.redis_server import redis_url
 
 from acd.distributor import Distributor
+from acd.events import text
 from acd.models import AcdError, WaitingCall
 from acd.routing import Routing
 
@@ -192,9 +193,9 @@ class AcdMachine(RuleBasedStateMachine):
     def indexes_match_states(self) -> None:
         waiting = self.waiting_orders()
         for skill in SKILLS:
-            indexed = {m.decode() for m in self.sync.zrange(f"acd:waiting:{skill}", 0, -1)}
+            indexed = {text(m) for m in self.sync.zrange(f"acd:waiting:{skill}", 0, -1)}
             assert indexed == {c for c, skills in waiting.items() if skill in skills}
-            ready = {m.decode() for m in self.sync.zrange(f"acd:ready:{skill}", 0, -1)}
+            ready = {text(m) for m in self.sync.zrange(f"acd:ready:{skill}", 0, -1)}
             expected = set()
             for seat in SEATS:
                 agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))

@@ -9,13 +9,14 @@ import pytest
 from support.sipp import Sipp
 from support.stack import Stack, seat_port, wait_for
 
+from acd.events import decode_entries
+
 pytestmark = pytest.mark.stack
 
 
 def events(stack: Stack, kind: str) -> list[dict[str, str]]:
     found = []
-    for _, fields in stack.redis.xrange("acd:events"):  # type: ignore[union-attr]
-        entry = {k.decode(): v.decode() for k, v in fields.items()}
+    for _, entry in decode_entries(stack.redis.xrange("acd:events")):
         if entry["type"] == kind:
             found.append(entry)
     return found
@@ -141,8 +142,7 @@ def test_two_fastagi_nodes_both_take_calls_without_double_offers(
     assert len(offered) == 20 and len({e["call"] for e in offered}) == 20
     # No seat held two calls at once: every seat's offers alternate with its call's end.
     busy: dict[str, str] = {}
-    for _, fields in stack.redis.xrange("acd:events"):  # type: ignore[union-attr]
-        e = {k.decode(): v.decode() for k, v in fields.items()}
+    for _, e in decode_entries(stack.redis.xrange("acd:events")):
         if e["type"] == "offered":
             assert e["seat"] not in busy, f"{e['seat']} offered {e['call']} during {busy}"
             busy[e["seat"]] = e["call"]

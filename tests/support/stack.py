@@ -26,20 +26,23 @@ from hotline.secrets import Secrets, load_secrets
 from hotline.settings import PROJECT_DIR, Settings, load_settings
 from tickets.store import TicketRecord, TicketStore
 
-STATIC_SEAT_BASE_PORT = 17000
+# A second checkout (a git worktree) can run its own test stack beside this one by setting
+# HOTLINE_TEST_PORT_OFFSET (say 100): every port below moves by that much.
+PORT_OFFSET = int(os.environ.get("HOTLINE_TEST_PORT_OFFSET", "0"))
+STATIC_SEAT_BASE_PORT = 17000 + PORT_OFFSET
 STATIC_SEATS = 60
 
 TEST_ENV = {
     "HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-test"),
-    "HOTLINE_SIP_PORT": "15060",
-    "HOTLINE_AMI_PORT": "15038",
-    "HOTLINE_FASTAGI_PORT": "14573",
-    "HOTLINE_REDIS_PORT": "16380",
-    "HOTLINE_API_PORT": "18012",
+    "HOTLINE_SIP_PORT": str(15060 + PORT_OFFSET),
+    "HOTLINE_AMI_PORT": str(15038 + PORT_OFFSET),
+    "HOTLINE_FASTAGI_PORT": str(14573 + PORT_OFFSET),
+    "HOTLINE_REDIS_PORT": str(16380 + PORT_OFFSET),
+    "HOTLINE_API_PORT": str(18012 + PORT_OFFSET),
     "HOTLINE_SEAT_COUNT": "100",
     "HOTLINE_STATIC_SEAT_COUNT": str(STATIC_SEATS),
     "HOTLINE_STATIC_SEAT_PORT_BASE": str(STATIC_SEAT_BASE_PORT),
-    "HOTLINE_ACD_PORT": "14580",
+    "HOTLINE_ACD_PORT": str(14580 + PORT_OFFSET),
     "HOTLINE_FASTAGI_NODES": "2",  # two nodes share every call: no test may tell
     "HOTLINE_RING_TIMEOUT_S": "4",
     "HOTLINE_WRAPUP_S": "0",

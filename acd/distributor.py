@@ -67,7 +67,7 @@ class Distributor:
         await self._run("enqueue", call.call_id, self.node, call.ticket_id, call.caller,
                         call.dialled, call.department_hint or "", routing.priority,
                         ",".join(routing.skills), ",".join(routing.overflow_skills),
-                        int(routing.overflow_after_s * 1000))
+                        int(routing.overflow_after_s * 1000), routing.queue)
 
     async def leave(self, call_id: str, reason: str) -> None:
         await self._run("leave", call_id, reason)
@@ -75,11 +75,25 @@ class Distributor:
     async def offer_failed(self, call_id: str, seat: str, reason: str) -> None:
         await self._run("offer_failed", call_id, seat, reason)
 
-    async def answered(self, call_id: str, seat: str) -> None:
-        await self._run("answered", call_id, seat)
+    async def answered(self, call_id: str, seat: str, channel: str = "") -> None:
+        """The seat picked up; `channel` is its Asterisk channel (what a transfer acts on)."""
+        await self._run("answered", call_id, seat, channel)
 
     async def call_ended(self, call_id: str, seat: str) -> None:
         await self._run("call_ended", call_id, seat)
+
+    # Attended transfers: the consulting agent's consultation call, until its seat's leg ends.
+    async def note_consultation(self, seat: str, call_id: str) -> None:
+        await self.client.hset(keys.agent_key(seat), "consultation", call_id)
+
+    async def take_consultation(self, seat: str) -> str | None:
+        """The seat's consultation call, if any, forgetting it (its leg is over)."""
+        key = keys.agent_key(seat)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hget(key, "consultation")
+            pipe.hdel(key, "consultation")
+            found, _ = await pipe.execute()
+        return found.decode() if isinstance(found, bytes) else found
 
     async def call_state(self, call_id: str) -> dict[str, str]:
         return _decoded(await self.client.hgetall(keys.call_key(call_id)))

@@ -6,6 +6,9 @@
 - A legacy department number: agents with that department's skill first, then the
   general pool after `overflow_s` (the department is only a hint).
 - An expert queue (专家座席), reached by transfer: skill `expert_<department>`, no overflow.
+- A transfer (blind, or the consultation of an attended one) to an expert queue or to one
+  agent (skill `agent_<seat>`, which every agent has): priority 20, and the general pool
+  after `transfer_overflow_s`, so a caller is never stranded behind an empty queue.
 """
 
 from __future__ import annotations
@@ -40,6 +43,20 @@ def route_call(dialled: str, department_hint: str | None, settings: Settings) ->
 
 def expert_routing(department: str) -> Routing:
     return Routing(f"expert_{department}", EXPERT_PRIORITY, (f"expert_{department}",))
+
+
+def transfer_routing(target: str, settings: Settings) -> Routing:
+    """`expert:<department>` or `agent:<seat>` (what the dialplan's transfer codes give)."""
+    kind, _, name = target.partition(":")
+    if not name or not all(c.isalnum() or c in "_-" for c in name):
+        raise ValueError(f"bad transfer target {target!r}")
+    if kind == "expert":
+        skill = f"expert_{name}"
+    elif kind == "agent":
+        skill = f"agent_{name}"
+    else:
+        raise ValueError(f"bad transfer target {target!r}")
+    return Routing(skill, EXPERT_PRIORITY, (skill,), (GENERAL,), settings.transfer_overflow_s)
 
 
 def parse_skills(text: str) -> dict[str, int]:

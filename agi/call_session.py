@@ -3,6 +3,10 @@
     answer -> open the ticket -> intake prompts (barge-in) -> enqueue with music
     -> offer -> dial the seat -> bridged -> hang-up -> outcome on the ticket
 
+A transfer starts a new session on the same line (see asterisk_conf/dialplan.py): a
+blind-transferred caller keeps its ticket and skips the prompts; an agent's consultation
+call (the first half of an attended transfer) is queued under the agent's ticket.
+
 Anything unexpected (Redis or the database failing, a bug) ends the session without
 setting HOTLINE_DONE, and the dialplan's fallback queue serves the caller with the same
 ticket (HOTLINE_TICKET), so the caller never gets dead air.
@@ -20,7 +24,7 @@ from datetime import UTC, datetime
 from acd.distributor import Distributor
 from acd.models import Offer, WaitingCall
 from acd.offers import OfferListener
-from acd.routing import route_call
+from acd.routing import Routing, route_call, transfer_routing
 from agi.channel import AgiChannel, ChannelGone
 from asterisk_conf.dialplan import SEAT_ANSWERED, SEAT_PREDIAL
 from hotline.settings import Settings
@@ -32,6 +36,13 @@ log = logging.getLogger(__name__)
 
 # DIALSTATUS values after which the seat did not take the call.
 SEAT_DID_NOT_ANSWER = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
+
+def seat_of_channel(channel_name: str) -> str | None:
+    """"PJSIP/seat-001-0000002a" -> "seat-001"; None for any other channel."""
+    tech, _, rest = channel_name.partition("/")
+    if tech != "PJSIP" or not rest.startswith("seat-"):
+        return None
+    return rest.rsplit("-", 1)[0]
 
 
 @dataclass
@@ -63,6 +74,10 @@ class CallSession:
         self.ticket_id: str | None = None
         self.queued = False
         self.seat: str | None = None
+        # Set for a transferred caller or a consultation: "expert:<dept>" / "agent:<seat>".
+        self.transfer = channel.env.get("agi_arg_1", "")
+        self.transfer_ticket = channel.env.get("agi_arg_2", "")
+        self.consulting_seat: str | None = None
 
     def _background(self, work: Awaitable[object]) -> None:
         async def logged() -> None:
@@ -80,6 +95,9 @@ class CallSession:
         return await asyncio.to_thread(getattr(self.s.tickets, method), *args, **kwargs)
 
     async def run(self) -> None:
+        if self.transfer:
+            await self._run_transfer()
+            return
         env = self.channel.env
         dialled = env.get("agi_extension", "")
         plan = plan_for(dialled, self.s.settings)
@@ -90,7 +108,8 @@ class CallSession:
                 channel_id=self.call_id, department_hint=plan.department_hint, source="ivr"))
             await self.channel.set_variable("HOTLINE_TICKET", self.ticket_id)
             await self._intake(plan.steps)
-            await self._queue_until_answered(dialled, plan.department_hint)
+            routing = route_call(dialled, plan.department_hint, self.s.settings)
+            await self._queue_until_answered(dialled, plan.department_hint, routing)
             await self.channel.set_variable("HOTLINE_DONE", "1")
         except CallerHungUp as gone:
             await self._abandoned(gone.stage)
@@ -112,25 +131,92 @@ class CallSession:
                 return
             await self._ticket("add_event", self.ticket_id, step.stage)
 
-    async def _queue_until_answered(self, dialled: str, hint: str | None) -> None:
-        assert self.ticket_id is not None
-        await self._ticket("mark_queued", self.ticket_id, at=utcnow(), department_hint=hint)
+    async def _run_transfer(self) -> None:
+        """A blind-transferred caller (it brings its ticket) or a consultation call."""
+        routing = transfer_routing(self.transfer, self.s.settings)
+        # The ACD keeps the caller's first call id until its seat's leg is over.
+        self.call_id = f"{self.call_id}-{self.transfer.replace(':', '-')}"
+        try:
+            await self.channel.command("ANSWER")
+            if self.transfer_ticket:
+                self.ticket_id = self.transfer_ticket
+                await self.channel.set_variable("HOTLINE_TICKET", self.ticket_id)
+                await self._ticket("add_event", self.ticket_id, "transfer",
+                                   f"blind to {self.transfer}", at=utcnow())
+            elif not await self._find_consulting_agent():
+                # A transfer code dialled by something that is not a seat: refuse clearly.
+                await self.channel.command("STREAM FILE",
+                                           self.s.settings.prompt("service_unavailable"), '""')
+                await self.channel.set_variable("HOTLINE_DONE", "1")
+                return
+            await self._queue_until_answered(self.channel.env.get("agi_extension", ""), None,
+                                             routing)
+            await self.channel.set_variable("HOTLINE_DONE", "1")
+        except (CallerHungUp, ChannelGone) as gone:
+            stage = gone.stage if isinstance(gone, CallerHungUp) else "queue"
+            if self.queued:
+                with contextlib.suppress(Exception):
+                    await self.s.distributor.leave(self.call_id, f"hung up in transfer ({stage})")
+                self.queued = False
+            if self.ticket_id is not None:
+                kind = "consult_abandoned" if self.consulting_seat else "transfer_abandoned"
+                await self._ticket("add_event", self.ticket_id, kind, stage, at=utcnow())
+                if not self.consulting_seat:
+                    # The caller was served before the transfer: the ticket stays answered.
+                    await self._ticket("close", self.ticket_id, outcome="answered",
+                                       at=utcnow())
+        finally:
+            if self.queued:
+                with contextlib.suppress(Exception):
+                    await self.s.distributor.leave(self.call_id, "session ended")
+
+    async def _find_consulting_agent(self) -> bool:
+        """A consultation comes from a seat: its own call (a softphone's attended transfer),
+        or a Local channel that Asterisk's attended transfer made for it (TRANSFERERNAME)."""
+        transferer = await self.channel.get_variable("TRANSFERERNAME")
+        self.consulting_seat = (seat_of_channel(transferer)
+                                or seat_of_channel(self.channel.env.get("agi_channel", "")))
+        if self.consulting_seat is None:
+            log.warning("transfer code %s dialled by %s", self.transfer,
+                        self.channel.env.get("agi_channel"))
+            return False
+        agent = await self.s.distributor.seat_state(self.consulting_seat)
+        call = await self.s.distributor.call_state(agent.get("call", "")) if agent.get(
+            "call") else {}
+        self.ticket_id = call.get("ticket") or None
+        if self.ticket_id:
+            await self._ticket("add_event", self.ticket_id, "consult",
+                               f"{self.consulting_seat} to {self.transfer}", at=utcnow())
+        return True
+
+    async def _queue_until_answered(self, dialled: str, hint: str | None,
+                                    routing: Routing) -> None:
+        if self.ticket_id is not None and not self.consulting_seat:
+            await self._ticket("mark_queued", self.ticket_id, at=utcnow(),
+                               department_hint=hint)
         await self.channel.command("SET MUSIC ON default")
         await self.s.distributor.enqueue(WaitingCall(
-            call_id=self.call_id, ticket_id=self.ticket_id,
+            call_id=self.call_id, ticket_id=self.ticket_id or "",
             caller=self.channel.env.get("agi_callerid", ""), dialled=dialled,
-            department_hint=hint), route_call(dialled, hint, self.s.settings))
+            department_hint=hint), routing)
         self.queued = True
+        if self.consulting_seat:
+            await self.s.distributor.note_consultation(self.consulting_seat, self.call_id)
         while True:
             offer = await self._wait_offer()
             status = await self._dial(offer)
             if status == "ANSWER":
-                await self._answered_call_ended(offer)
+                if self.consulting_seat:
+                    await self._consultation_ended(offer)
+                else:
+                    await self._answered_call_ended(offer)
                 return
             if self.channel.hangup.is_set() or status == "CANCEL":
                 raise CallerHungUp("ringing")
             # The seat did not take it: the seat is paused, the call keeps its place.
-            await self._ticket("add_event", self.ticket_id, "requeued", f"{offer.seat} {status}")
+            if self.ticket_id is not None:
+                await self._ticket("add_event", self.ticket_id, "requeued",
+                                   f"{offer.seat} {status}")
             await self.s.distributor.offer_failed(self.call_id, offer.seat, "no_answer")
             await self.channel.command("SET MUSIC ON default")
 
@@ -170,30 +256,51 @@ class CallSession:
         await self.channel.command("SET MUSIC ON default")
 
     async def _dial(self, offer: Offer) -> str:
-        assert self.ticket_id is not None
+        ticket = self.ticket_id or ""
         self.seat = offer.seat
-        # Off the path to the ring: the event keeps its own time, the seat rings now.
-        self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
-                                      at=utcnow()))
+        if self.ticket_id is not None:
+            # Off the path to the ring: the event keeps its own time, the seat rings now.
+            self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
+                                          at=utcnow()))
         ring = self.s.settings.ring_timeout_s
-        predial = f"b({SEAT_PREDIAL}^s^1({self.ticket_id}^{self.call_id}))"
-        on_answer = f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{self.ticket_id})"
+        role = "consult" if self.consulting_seat else "call"
+        predial = f"b({SEAT_PREDIAL}^s^1({ticket}^{self.call_id}))"
+        on_answer = f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{ticket}^{role})"
         # m: the caller keeps hearing music while the seat rings (Dial takes the music
-        # over from SET MUSIC ON, so it is not stopped first).
+        # over from SET MUSIC ON, so it is not stopped first). t: the seat may transfer
+        # with its phone's keys, or the seat API may do it for the agent.
         await self.channel.command(
-            "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},m{predial}{on_answer}"')
+            "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},mt{predial}{on_answer}"')
         return await self.channel.get_variable("DIALSTATUS")
 
     async def _answered_call_ended(self, offer: Offer) -> None:
         assert self.ticket_id is not None
         ended = utcnow()
-        # The seat first: a caller may be waiting for it. Then the ticket.
+        # The seat first: a caller may be waiting for it. (If an attended transfer moved
+        # the caller to another seat, this seat has long been freed and this is a no-op.)
         await self.s.distributor.call_ended(self.call_id, offer.seat)
         self.queued = False
+        transferer = await self.channel.get_variable("BLINDTRANSFER")
+        if transferer:
+            # The seat sent the caller on: the dialplan takes it to the transfer's queue
+            # when this session ends, and the next session closes the ticket.
+            await self._ticket("add_event", self.ticket_id, "transferred",
+                               f"blind by {offer.seat}", at=ended)
+            return
         talk = await self.channel.get_variable("ANSWEREDTIME_MS")
         talk_s = int(talk) / 1000 if talk.isdigit() else None
+        # The ticket keeps the last seat that answered (the transfer target, if any).
         await self._ticket("close", self.ticket_id, outcome="answered", at=ended,
-                           seat=offer.seat, talk_seconds=talk_s)
+                           talk_seconds=talk_s)
+
+    async def _consultation_ended(self, offer: Offer) -> None:
+        """This consultation's line is gone. Whether the agent completed the transfer was
+        decided when the agent's own line ended (seat_ended); the target seat is freed by
+        its own hang-up handler, so nothing is ended here."""
+        self.queued = False
+        if self.ticket_id is not None:
+            await self._ticket("add_event", self.ticket_id, "consult_ended", offer.seat,
+                               at=utcnow())
 
     async def _abandoned(self, stage: str) -> None:
         if self.queued:
@@ -207,10 +314,38 @@ class CallSession:
 
 async def seat_answered(services: Services, channel: AgiChannel) -> None:
     """Runs on the seat's channel the moment it answers (Dial's U() option)."""
-    args = [channel.env.get(f"agi_arg_{n}", "") for n in (1, 2, 3)]
-    call_id, seat, ticket_id = args
-    if not (call_id and seat and ticket_id):
-        log.warning("seat-answered without its arguments: %r", args)
+    call_id, seat, ticket_id, role = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2, 3, 4))
+    if not (call_id and seat):
+        log.warning("seat-answered without its arguments: %r", (call_id, seat))
         return
-    await services.distributor.answered(call_id, seat)
-    await asyncio.to_thread(services.tickets.mark_answered, ticket_id, seat=seat, at=utcnow())
+    await services.distributor.answered(call_id, seat, channel.env.get("agi_channel", ""))
+    if not ticket_id:
+        return
+    if role == "consult":
+        # The caller is still with the consulting agent: the ticket's seat stays theirs.
+        await asyncio.to_thread(services.tickets.add_event, ticket_id, "consult_answered",
+                                seat, at=utcnow())
+    else:
+        await asyncio.to_thread(services.tickets.mark_answered, ticket_id, seat=seat,
+                                at=utcnow())
+
+
+async def seat_ended(services: Services, channel: AgiChannel) -> None:
+    """The hang-up handler of a seat's channel: that seat's part of the call is over,
+    wherever transfers moved the call meanwhile. Idempotent with the session's own report."""
+    call_id, seat = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2))
+    if not (call_id and seat):
+        return
+    consultation = await services.distributor.take_consultation(seat)
+    await services.distributor.call_ended(call_id, seat)
+    if not consultation:
+        return
+    # The agent left while its consultation was answered: Asterisk completes the attended
+    # transfer (the caller now talks to the consulted seat), and the ticket follows.
+    consulted = await services.distributor.call_state(consultation)
+    ticket_id, target = consulted.get("ticket"), consulted.get("seat")
+    if consulted.get("state") == "on_call" and ticket_id and target:
+        await asyncio.to_thread(services.tickets.add_event, ticket_id, "transferred",
+                                f"attended by {seat} to {target}", at=utcnow())
+        await asyncio.to_thread(services.tickets.mark_answered, ticket_id, seat=target,
+                                at=utcnow())

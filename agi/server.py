@@ -15,7 +15,7 @@ from panoramisk.fast_agi import Request
 from acd.distributor import Distributor
 from acd.offers import OfferListener
 from agi.application import FastAgiApplication
-from agi.call_session import CallSession, Services, seat_answered
+from agi.call_session import CallSession, Services, seat_answered, seat_ended
 from agi.channel import AgiChannel
 from hotline.process import run_service, serve_until_stopped
 from hotline.redis_client import redis_client
@@ -31,8 +31,10 @@ def _route(services: Services, handler_name: str) -> Callable[[Request], Awaitab
         try:
             if handler_name == "call":
                 await CallSession(services, channel).run()
-            else:
+            elif handler_name == "answered":
                 await seat_answered(services, channel)
+            else:
+                await seat_ended(services, channel)
         except Exception:
             # The dialplan's fallback takes the caller on: HOTLINE_DONE was never set.
             log.exception("call session failed for %s", channel.env.get("agi_uniqueid"))
@@ -54,6 +56,7 @@ async def serve() -> None:
     app = FastAgiApplication()
     app.add_route("call", _route(services, "call"))
     app.add_route("answered", _route(services, "answered"))
+    app.add_route("seat_ended", _route(services, "seat_ended"))
     server = await asyncio.start_server(app.handler, settings.fastagi_host,
                                         settings.fastagi_port)
     log.info("FastAGI listening on %s:%s as node %s", settings.fastagi_host,

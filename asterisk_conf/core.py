@@ -70,7 +70,15 @@ accountlogs = no
 
 
 def features_conf() -> str:
-    return "[general]\n"
+    # The seat's phone keys for transfers (Dial's t option); the seat API's attended
+    # transfer (AMI Atxfer) needs the atxfer code too.
+    return """[general]
+transferdigittimeout = 3
+
+[featuremap]
+blindxfer = #1
+atxfer = *2
+"""
 
 
 def indications_conf() -> str:

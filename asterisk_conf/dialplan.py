@@ -3,6 +3,12 @@
 from-carrier -> hotline-intake -> FastAGI (agi/ call session). When FastAGI is unreachable,
 or the session ends without finishing the call, the intake falls back to a pyst2
 process-AGI script that opens (or reuses) the ticket, then an apology and a plain Queue().
+
+A seat transfers (SIP REFER from its softphone, or the seat API through AMI) to one of the
+transfer codes in from-seat: 7 + a department's number for its experts, 8 + a seat number
+for that agent. The transferred caller, or the agent's consultation call, goes back
+through hotline-transfer to the intake, where a new call session queues it with the
+same ticket.
 """
 
 from __future__ import annotations
@@ -14,12 +20,30 @@ FALLBACK_AGI = "hotline-fallback"
 FALLBACK_AGI_ANSWERED = "hotline-fallback-answered"
 SEAT_PREDIAL = "hotline-seat-predial"
 SEAT_ANSWERED = "hotline-seat-answered"
+SEAT_HANGUP = "hotline-seat-hangup"
+TRANSFER_CONTEXT = "hotline-transfer"
+EXPERT_PREFIX = "7"  # 7 + a department's number: that department's experts
+AGENT_PREFIX = "8"  # 8 + a seat number (8007 -> seat-007): that agent
 OMIT = "<omit>"  # a dialplan line that this mode leaves out
 
 
 def hotline_numbers(settings: Settings) -> list[str]:
     enterprise = [n.strip() for n in settings.enterprise_numbers.split(",") if n.strip()]
     return [settings.service_number, *enterprise, *settings.legacy_numbers]
+
+
+def transfer_extension(target: str, settings: Settings) -> str:
+    """The from-seat code for "expert:<department>" or "agent:<seat>" (ValueError if none)."""
+    kind, _, name = target.partition(":")
+    if kind == "expert":
+        for number, department in settings.legacy_numbers.items():
+            if department == name:
+                return f"{EXPERT_PREFIX}{number}"
+        raise ValueError(f"no department {name!r}")
+    if kind == "agent" and name in settings.seat_names():
+        return f"{AGENT_PREFIX}{name.removeprefix('seat-')}"
+    raise ValueError(f"unknown transfer target {target!r}: use expert:<department> or "
+                     "agent:<seat>")
 
 
 def extensions_conf(settings: Settings) -> str:
@@ -45,7 +69,7 @@ def extensions_conf(settings: Settings) -> str:
  same => n,Set(HOTLINE_TRY=0)
  same => n,Set(HOTLINE_FIRST=${{RAND(0,{nodes - 1})}})
  same => n(node),Set(__HOTLINE_AGI={node_address})
- same => n,AGI(${{HOTLINE_AGI}}/call)
+ same => n,AGI(${{HOTLINE_AGI}}/call,${{HOTLINE_TRANSFER}},${{HOTLINE_TRANSFER_TICKET}})
  same => n,GotoIf($["${{HOTLINE_DONE}}" = "1"]?done)
  same => n,Set(HOTLINE_TRY=$[${{HOTLINE_TRY}} + 1])
  same => n,GotoIf($[{unreachable_and_untried}]?node)
@@ -54,6 +78,10 @@ def extensions_conf(settings: Settings) -> str:
  same => n,Set(HOTLINE_FALLBACK=1)"""
         fallback_open = f" same => n,AGI({FALLBACK_AGI},open)"
         apology = f" same => n,Playback({settings.prompt('fallback_apology')})"
+    experts = "\n".join(
+        f"exten => {EXPERT_PREFIX}{number},1,Set(HOTLINE_TRANSFER=expert:{department})\n"
+        f" same => n,Goto({TRANSFER_CONTEXT},${{EXTEN}},1)"
+        for number, department in settings.legacy_numbers.items())
     queue_agi = "" if settings.intake == "app_queue" else FALLBACK_AGI_ANSWERED
     # t: the seat may transfer; b(): the predial handler that labels the seat's INVITE.
     queue_options = f"tb({SEAT_PREDIAL}^s^1(${{HOTLINE_TICKET}}^${{UNIQUEID}}))"
@@ -89,15 +117,35 @@ exten => s,1,ExecIf($["${{ARG1}}" != ""]?Set(PJSIP_HEADER(add,X-Hotline-Ticket)=
  same => n,Return()
 
 ; Runs on the seat's channel when it answers, before the bridge: the ACD and the ticket
-; learn of the answer at once. If FastAGI is down the bridge still goes ahead.
+; learn of the answer at once. If FastAGI is down the bridge still goes ahead. The hang-up
+; handler frees the seat when its channel ends, wherever a transfer has moved the call.
 [{SEAT_ANSWERED}]
-exten => s,1,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}})
+exten => s,1,Set(CHANNEL(hangup_handler_push)={SEAT_HANGUP},s,1(${{ARG1}},${{ARG2}}))
+ same => n,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}},${{ARG4}})
  same => n,Return()
 
-; What a seat's softphone may dial: an echo test. Transfers arrive with the ACD.
+[{SEAT_HANGUP}]
+exten => s,1,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}})
+ same => n,Return()
+
+; What a seat's softphone may dial, and where its transfers (REFER) land: an echo test,
+; then the transfer codes.
 [from-seat]
 exten => 600,1,Answer()
  same => n,Echo()
  same => n,Hangup()
+{experts}
+exten => _{AGENT_PREFIX}XXX,1,Set(HOTLINE_TRANSFER=agent:seat-${{EXTEN:1}})
+ same => n,Goto({TRANSFER_CONTEXT},${{EXTEN}},1)
+
+; A transferred caller keeps its ticket, handed over in HOTLINE_TRANSFER_TICKET: the
+; intake's HOTLINE_TICKET/HOTLINE_DONE mean "this session started/finished", so they and
+; the last transfer's mark are cleared for the new session.
+[{TRANSFER_CONTEXT}]
+exten => _X.,1,Set(HOTLINE_TRANSFER_TICKET=${{HOTLINE_TICKET}})
+ same => n,Set(HOTLINE_TICKET=)
+ same => n,Set(HOTLINE_DONE=)
+ same => n,Set(BLINDTRANSFER=)
+ same => n,Goto(hotline-intake,${{EXTEN}},1)
 """
     return "\n".join(line for line in body.split("\n") if line != OMIT)

@@ -18,7 +18,7 @@ MODULES: dict[str, list[str]] = {
         "res_pjsip_endpoint_identifier_user.so", "res_pjsip_registrar.so",
         "res_pjsip_sdp_rtp.so", "res_pjsip_caller_id.so", "res_pjsip_header_funcs.so",
         "res_pjsip_dtmf_info.so", "res_pjsip_rfc3326.so", "res_pjsip_logger.so",
-        "res_pjsip_acl.so", "func_pjsip_endpoint.so",
+        "res_pjsip_acl.so", "func_pjsip_endpoint.so", "res_pjsip_refer.so",
     ],
     "media": [
         "codec_ulaw.so", "codec_alaw.so", "format_wav.so", "format_pcm.so", "format_sln.so",

@@ -17,6 +17,7 @@ from hotline.redis_client import redis_client
 from hotline.secrets import load_secrets
 from hotline.settings import Settings, load_settings
 from seats import api as seats_api
+from seats import transfer_api
 from seats.auth import SeatAuth
 
 
@@ -32,7 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await client.aclose()
 
     app = FastAPI(title="12345 hotline", version="0.1.0", lifespan=lifespan)
-    app.include_router(seats_api.router(SeatAuth(secrets), settings))
+    seat_auth = SeatAuth(secrets)
+    app.include_router(seats_api.router(seat_auth, settings))
+    app.include_router(transfer_api.router(seat_auth, settings))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -90,6 +90,7 @@ class Settings:
     # Enterprise line and department-hint calls go to their own agents first, then to
     # the general pool after this long.
     overflow_s: float = 30.0
+    transfer_overflow_s: float = 60.0  # a transferred call waits this long, then anyone
     announce_every_s: float = 0.0  # position and expected wait while waiting; 0 is off
     enterprise_numbers: str = "12345001"
     pause_reasons: str = "break,meal,training,meeting,no_answer"

@@ -1,17 +1,23 @@
--- The bridged call is over. ARGV: now, call, seat
--- The agent wraps up for the configured time (the sweeper ends it), or is ready at once.
+-- The seat's part of a call is over. ARGV: now, call, seat
+-- Both the call session (when its Dial returns) and the seat channel's hang-up handler
+-- report it, so a second report is a no-op. The agent wraps up for the configured time
+-- (the sweeper ends it), or is ready at once.
 local call, seat = ARGV[2], ARGV[3]
+local c = 'acd:call:' .. call
+local mine = redis.call('HGET', 'acd:agent:' .. seat, 'call') == call
+if redis.call('EXISTS', c) == 0 and not mine then return 0 end
 -- The average handle time (talk; wrap-up is the agent's own): an exponential average.
-local answered = tonumber(redis.call('HGET', 'acd:call:' .. call, 'answered_at') or '')
+local answered = tonumber(redis.call('HGET', c, 'answered_at') or '')
 if answered then
   local talk = NOW - answered
   local aht = tonumber(redis.call('HGET', 'acd:stats', 'aht_ms') or '')
   redis.call('HSET', 'acd:stats', 'aht_ms', aht and (0.9 * aht + 0.1 * talk) or talk)
 end
-redis.call('DEL', 'acd:call:' .. call)
+redis.call('DEL', c)
 redis.call('ZREM', 'acd:timers', 'offer|' .. call, 'overflow|' .. call)
 event('ended', 'call', call, 'seat', seat)
-if redis.call('HGET', 'acd:agent:' .. seat, 'call') ~= call then return 0 end
+if not mine then return 0 end
+redis.call('HDEL', 'acd:agent:' .. seat, 'channel')
 local wrapup = tonumber(config('wrapup_ms', '0'))
 if wrapup > 0 then
   transition(seat, 'wrap_up', '', '')

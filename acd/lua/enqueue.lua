@@ -1,5 +1,5 @@
 -- ARGV: now, call, node, ticket, caller, dialled, hint, priority, skills,
---       overflow_skills, overflow_after_ms
+--       overflow_skills, overflow_after_ms, queue
 local call = ARGV[2]
 local c = 'acd:call:' .. call
 if redis.call('EXISTS', c) == 1 then return redis.error_reply('call already queued: ' .. call) end
@@ -7,11 +7,12 @@ if redis.call('EXISTS', c) == 1 then return redis.error_reply('call already queu
 local order = (100 - tonumber(ARGV[8])) * 1e13 + NOW
 redis.call('HSET', c, 'state', 'waiting', 'node', ARGV[3], 'ticket', ARGV[4], 'caller', ARGV[5],
   'dialled', ARGV[6], 'hint', ARGV[7], 'priority', ARGV[8], 'skills', ARGV[9],
-  'overflow_skills', ARGV[10], 'order', string.format('%.0f', order), 'enqueued_at', ARGV[1])
+  'overflow_skills', ARGV[10], 'queue', ARGV[12], 'order', string.format('%.0f', order), 'enqueued_at', ARGV[1])
 index_call(call)
 if ARGV[10] ~= '' then
   redis.call('ZADD', 'acd:timers', NOW + tonumber(ARGV[11]), 'overflow|' .. call)
 end
 event('enqueued', 'call', call, 'node', ARGV[3], 'ticket', ARGV[4], 'hint', ARGV[7],
-  'priority', ARGV[8], 'skills', ARGV[9])
+  'priority', ARGV[8], 'skills', ARGV[9], 'queue', ARGV[12], 'caller', ARGV[5],
+  'dialled', ARGV[6])
 return match_call(call)

@@ -18,9 +18,10 @@ local function split(text)
   return out
 end
 
--- "general:1,tax:5" -> {{'general', 1}, {'tax', 5}}
+-- "general:1,tax:5" -> {{'agent_<seat>', 1}, {'general', 1}, {'tax', 5}}: every agent also
+-- has its own skill, so a transfer to that agent is a call only it can match.
 local function agent_skills(seat)
-  local out = {}
+  local out = {{'agent_' .. seat, 1}}
   local text = redis.call('HGET', 'acd:agent:' .. seat, 'skills') or ''
   for name, level in string.gmatch(text, '([^,:]+):(%d+)') do
     out[#out + 1] = {name, tonumber(level)}

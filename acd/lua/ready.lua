@@ -4,7 +4,7 @@ local err = busy_error(seat)
 if err then return err end
 local state = agent_state(seat)
 if state == 'ready' then return match_agent(seat) end
-if state == 'logged_out' and #agent_skills(seat) == 0 then
+if state == 'logged_out' and (redis.call('HGET', 'acd:agent:' .. seat, 'skills') or '') == '' then
   redis.call('HSET', 'acd:agent:' .. seat, 'skills', ARGV[3])
 end
 return make_ready(seat, false)

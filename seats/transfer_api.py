@@ -1,0 +1,76 @@
+"""A seat transfers its caller: blind, or attended (the agent consults the target first).
+
+The agent's softphone can do the same with its own transfer key (a SIP REFER to a transfer
+code); this route is for the desk page and for phones without one. Asterisk does the
+transfer (AMI BlindTransfer / Atxfer on the seat's channel); the dialplan's transfer codes
+bring the caller, or the consultation, back to the ACD with the same ticket.
+
+No `from __future__ import annotations` here: FastAPI must resolve the route signatures.
+"""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, Field
+
+from acd.distributor import Distributor
+from asterisk_conf.dialplan import transfer_extension
+from hotline.ami import ami_action
+from hotline.settings import Settings
+from seats.auth import SeatAuth
+
+SEAT_CONTEXT = "from-seat"
+
+
+class TransferIn(BaseModel):
+    target: str = Field(max_length=60,
+                        description='"expert:<department>" (e.g. expert:water) or '
+                                    '"agent:<seat>" (e.g. agent:seat-007)')
+    mode: Literal["blind", "attended"] = "blind"
+
+
+class TransferOut(BaseModel):
+    seat: str
+    target: str
+    mode: str
+    extension: str
+
+
+def router(auth: SeatAuth, settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/api/seats", tags=["seats"])
+    Seat = Annotated[str, Depends(auth)]
+
+    def distributor(request: Request) -> Distributor:
+        return request.app.state.distributor  # type: ignore[no-any-return]
+
+    Acd = Annotated[Distributor, Depends(distributor)]
+
+    @api.post("/{seat}/transfer", status_code=status.HTTP_202_ACCEPTED)
+    async def transfer(seat: Seat, body: TransferIn, acd: Acd) -> TransferOut:
+        try:
+            extension = transfer_extension(body.target, settings)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        state = await acd.seat_state(seat)
+        channel = state.get("channel", "")
+        if state["state"] != "on_call" or not channel:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"{seat} is not on a call")
+        if body.mode == "blind":
+            action = {"Action": "BlindTransfer", "Channel": channel,
+                      "Context": SEAT_CONTEXT, "Exten": extension}
+        else:
+            # Async=false: panoramisk otherwise mistakes the "queued" reply for the start
+            # of an event list and fails on it.
+            action = {"Action": "Atxfer", "Channel": channel, "Context": SEAT_CONTEXT,
+                      "Exten": extension, "Async": "false"}
+        try:
+            reply: Any = await ami_action(settings, action)
+        except (OSError, TimeoutError) as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                                "Asterisk's manager interface is unreachable") from exc
+        if str(reply.get("Response", "")).lower() != "success":
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"Asterisk refused the transfer: {reply.get('Message', '')}")
+        return TransferOut(seat=seat, target=body.target, mode=body.mode, extension=extension)
+
+    return api

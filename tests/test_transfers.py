@@ -1,0 +1,132 @@
+"""Transfers through the real stack: a seat sends its caller to an expert queue or to
+another agent, blind (its softphone's REFER, or the seat API) or attended (the seat API's
+consultation, completed when the agent hangs up), and the ticket follows the call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from support.sipp import Sipp
+from support.stack import Stack, seat_port, wait_for
+
+from acd.events import decode_entries
+
+pytestmark = pytest.mark.stack
+
+
+def acd_events(stack: Stack) -> list[dict[str, str]]:
+    return [entry for _, entry in decode_entries(stack.redis.xrange("acd:events"))]
+
+
+def seat(stack: Stack, n: int, scenario: str, tmp_path: Path, **variables: str) -> Sipp:
+    return Sipp(scenario, remote=stack.sip_target, local_ip="127.0.0.1",
+                local_port=seat_port(n), variables={"ring_ms": "100", **variables},
+                workdir=tmp_path, label=f"seat{n}")
+
+
+def caller(stack: Stack, tmp_path: Path, talk_ms: int) -> Sipp:
+    return Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                calls=1, service="12345", variables={"talk_ms": str(talk_ms)},
+                workdir=tmp_path, label="caller")
+
+
+def only_ticket(stack: Stack, before: int) -> str:
+    assert stack.tickets.count() == before + 1  # the transfer opened no second ticket
+    return stack.tickets.list_recent(limit=1)[0].ticket_id
+
+
+def assert_all_ready(stack: Stack, *seats: str) -> None:
+    for name in seats:
+        wait_for(lambda name=name: stack.seat_state(name).get("state") == "ready", 10,
+                 f"{name} to be ready again")
+        assert stack.seat_state(name).get("call", "") == ""
+
+
+def test_softphone_blind_transfer_to_an_expert_queue(stack: Stack, tmp_path: Path) -> None:
+    before = stack.tickets.count()
+    with seat(stack, 51, "seat_answer_refer.xml", tmp_path, talk_ms="1500",
+              refer_to="796166") as first, \
+            seat(stack, 52, "seat_answer.xml", tmp_path) as expert:
+        stack.hotline("seat", "login", "seat-051", "--skills", "general:1")
+        stack.hotline("seat", "login", "seat-052", "--skills", "expert_water:1")
+        with caller(stack, tmp_path, 9000) as citizen:
+            expert.wait_for_message(lambda m: m.method == "INVITE", timeout=30)
+            assert citizen.wait(timeout=40) == 0
+        assert first.messages()  # the first seat did take the call
+    ticket_id = only_ticket(stack, before)
+    record = stack.wait_closed(ticket_id)
+    assert (record.outcome, record.seat) == ("answered", "seat-052")
+    kinds = [(e.kind, e.detail) for e in record.events]
+    assert ("transferred", "blind by seat-051") in kinds
+    assert ("transfer", "blind to expert:water") in kinds
+    assert [d for k, d in kinds if k == "answered"] == ["seat=seat-051", "seat=seat-052"]
+    events = acd_events(stack)
+    offers = [(e["call"], e["seat"]) for e in events if e["type"] == "offered"]
+    assert [s for _, s in offers] == ["seat-051", "seat-052"]
+    assert offers[1][0] == f"{offers[0][0]}-expert-water"
+    queued = [e for e in events if e["type"] == "enqueued"]
+    assert [e["queue"] for e in queued] == ["general", "expert_water"]
+    # Each seat's part of the call ended exactly once.
+    assert sorted(e["seat"] for e in events if e["type"] == "ended") == ["seat-051", "seat-052"]
+    assert_all_ready(stack, "seat-051", "seat-052")
+
+
+def test_api_blind_transfer_to_another_agent(stack: Stack, tmp_path: Path) -> None:
+    before = stack.tickets.count()
+    with seat(stack, 53, "seat_answer.xml", tmp_path), \
+            seat(stack, 54, "seat_answer.xml", tmp_path) as target:
+        stack.hotline("seat", "login", "seat-053", "--skills", "general:1")
+        # The target agent has no skill the caller's queue asks for: only the transfer
+        # (to that very agent) reaches it.
+        stack.hotline("seat", "login", "seat-054", "--skills", "tax:1")
+        with caller(stack, tmp_path, 9000) as citizen:
+            wait_for(lambda: stack.seat_state("seat-053").get("state") == "on_call", 30,
+                     "seat-053 to answer")
+            url = f"{stack.api_url}/api/seats/seat-053/transfer"
+            auth = ("seat-053", stack.secrets.seat_passwords["seat-053"])
+            bad = httpx.post(url, json={"target": "agent:seat-999"}, auth=auth)
+            assert bad.status_code == 422
+            assert httpx.post(url, json={"target": "agent:seat-054"}).status_code == 401
+            reply = httpx.post(url, json={"target": "agent:seat-054"}, auth=auth)
+            assert reply.status_code == 202, reply.text
+            assert reply.json()["extension"] == "8054"
+            target.wait_for_message(lambda m: m.method == "INVITE", timeout=20)
+            assert citizen.wait(timeout=40) == 0
+    record = stack.wait_closed(only_ticket(stack, before))
+    assert (record.outcome, record.seat) == ("answered", "seat-054")
+    assert ("transfer", "blind to agent:seat-054") in [(e.kind, e.detail)
+                                                       for e in record.events]
+    assert_all_ready(stack, "seat-053", "seat-054")
+
+
+def test_api_attended_transfer_completes_when_the_agent_hangs_up(
+        stack: Stack, tmp_path: Path) -> None:
+    before = stack.tickets.count()
+    # The first agent talks 3 s, the seat API starts the consultation, and the agent hangs
+    # up 6 s after answering: the caller is then with the expert, who stays busy.
+    with seat(stack, 55, "seat_answer_hangup.xml", tmp_path, talk_ms="6000"), \
+            seat(stack, 56, "seat_answer.xml", tmp_path) as expert:
+        stack.hotline("seat", "login", "seat-055", "--skills", "general:1")
+        stack.hotline("seat", "login", "seat-056", "--skills", "expert_tax:1")
+        with caller(stack, tmp_path, 14000) as citizen:
+            wait_for(lambda: stack.seat_state("seat-055").get("state") == "on_call", 30,
+                     "seat-055 to answer")
+            reply = httpx.post(f"{stack.api_url}/api/seats/seat-055/transfer",
+                               json={"target": "expert:tax", "mode": "attended"},
+                               auth=("seat-055", stack.secrets.seat_passwords["seat-055"]))
+            assert reply.status_code == 202, reply.text
+            expert.wait_for_message(lambda m: m.method == "INVITE", timeout=20)
+            # The agent hung up: the expert is now on the caller's call, not freed.
+            wait_for(lambda: stack.seat_state("seat-055").get("state") == "ready", 20,
+                     "seat-055 to be freed by its hang-up")
+            assert stack.seat_state("seat-056")["state"] == "on_call"
+            assert citizen.wait(timeout=40) == 0
+    record = stack.wait_closed(only_ticket(stack, before))
+    assert (record.outcome, record.seat) == ("answered", "seat-056")
+    kinds = [(e.kind, e.detail) for e in record.events]
+    assert ("consult", "seat-055 to expert:tax") in kinds
+    assert ("consult_answered", "seat-056") in kinds
+    assert ("transferred", "attended by seat-055 to seat-056") in kinds
+    assert_all_ready(stack, "seat-055", "seat-056")

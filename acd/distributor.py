@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from acd import keys
-from acd.models import AcdError, QueueEstimate, SeatState, WaitingCall
+from acd.models import AcdError, Offer, QueueEstimate, SeatState, WaitingCall
 from acd.routing import GENERAL, Routing
 from acd.scripts import OPERATIONS, source
 
@@ -62,12 +62,16 @@ class Distributor:
                              aht_s=int(aht_ms) / 1000)
 
     # The call side.
-    async def enqueue(self, call: WaitingCall, routing: Routing | None = None) -> None:
+    async def enqueue(self, call: WaitingCall, routing: Routing | None = None) -> Offer | None:
+        """Queues the call; the offer, if a ready agent took it at once."""
         routing = routing or Routing(GENERAL, 0, (GENERAL,))
-        await self._run("enqueue", call.call_id, self.node, call.ticket_id, call.caller,
+        seat = await self._run("enqueue", call.call_id, self.node, call.ticket_id, call.caller,
                         call.dialled, call.department_hint or "", routing.priority,
                         ",".join(routing.skills), ",".join(routing.overflow_skills),
                         int(routing.overflow_after_s * 1000), routing.queue)
+        if isinstance(seat, bytes):
+            seat = seat.decode()
+        return Offer(call_id=call.call_id, seat=seat) if seat else None
 
     async def leave(self, call_id: str, reason: str) -> None:
         await self._run("leave", call_id, reason)

@@ -195,7 +195,7 @@ class CallSession:
             await self._ticket("mark_queued", self.ticket_id, at=utcnow(),
                                department_hint=hint)
         await self.channel.command("SET MUSIC ON default")
-        await self.s.distributor.enqueue(WaitingCall(
+        offer: Offer | None = await self.s.distributor.enqueue(WaitingCall(
             call_id=self.call_id, ticket_id=self.ticket_id or "",
             caller=self.channel.env.get("agi_callerid", ""), dialled=dialled,
             department_hint=hint), routing)
@@ -203,7 +203,8 @@ class CallSession:
         if self.consulting_seat:
             await self.s.distributor.note_consultation(self.consulting_seat, self.call_id)
         while True:
-            offer = await self._wait_offer()
+            if offer is None:
+                offer = await self._wait_offer()
             status = await self._dial(offer)
             if status == "ANSWER":
                 if self.consulting_seat:
@@ -218,6 +219,7 @@ class CallSession:
                 await self._ticket("add_event", self.ticket_id, "requeued",
                                    f"{offer.seat} {status}")
             await self.s.distributor.offer_failed(self.call_id, offer.seat, "no_answer")
+            offer = None
             await self.channel.command("SET MUSIC ON default")
 
     async def _wait_offer(self) -> Offer:
@@ -258,10 +260,7 @@ class CallSession:
     async def _dial(self, offer: Offer) -> str:
         ticket = self.ticket_id or ""
         self.seat = offer.seat
-        if self.ticket_id is not None:
-            # Off the path to the ring: the event keeps its own time, the seat rings now.
-            self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
-                                          at=utcnow()))
+        offered_at = utcnow()
         ring = self.s.settings.ring_timeout_s
         role = "consult" if self.consulting_seat else "call"
         predial = f"b({SEAT_PREDIAL}^s^1({ticket}^{self.call_id}))"
@@ -269,8 +268,14 @@ class CallSession:
         # m: the caller keeps hearing music while the seat rings (Dial takes the music
         # over from SET MUSIC ON, so it is not stopped first). t: the seat may transfer
         # with its phone's keys, or the seat API may do it for the agent.
-        await self.channel.command(
-            "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},mt{predial}{on_answer}"')
+        dial = asyncio.ensure_future(self.channel.command(
+            "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},mt{predial}{on_answer}"'))
+        await asyncio.sleep(0)  # the Dial command is written before anything else runs
+        if self.ticket_id is not None:
+            # Off the path to the ring: the event keeps its own time, the seat rings now.
+            self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
+                                          at=offered_at))
+        await dial
         return await self.channel.get_variable("DIALSTATUS")
 
     async def _answered_call_ended(self, offer: Offer) -> None:

@@ -15,4 +15,6 @@ end
 event('enqueued', 'call', call, 'node', ARGV[3], 'ticket', ARGV[4], 'hint', ARGV[7],
   'priority', ARGV[8], 'skills', ARGV[9], 'queue', ARGV[12], 'caller', ARGV[5],
   'dialled', ARGV[6])
-return match_call(call)
+-- The seat it was offered to at once (the caller's node needs no message), or ''.
+if match_call(call) == 1 then return redis.call('HGET', c, 'seat') end
+return ''

@@ -341,8 +341,8 @@ async def seat_ended(services: Services, channel: AgiChannel) -> None:
     call_id, seat = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2))
     if not (call_id and seat):
         return
+    await services.distributor.call_ended(call_id, seat)  # first: a caller may be waiting
     consultation = await services.distributor.take_consultation(seat)
-    await services.distributor.call_ended(call_id, seat)
     if not consultation:
         return
     # The agent left while its consultation was answered: Asterisk completes the attended

@@ -13,6 +13,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from acd.distributor import Distributor
+from hotline.accounts import api as accounts_api
+from hotline.accounts.auth import Auth
+from hotline.accounts.store import AccountStore
+from hotline.accounts.tokens import TokenSigner
 from hotline.redis_client import redis_client
 from hotline.secrets import load_secrets
 from hotline.settings import Settings, load_settings
@@ -23,6 +27,8 @@ from seats.auth import SeatAuth
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     secrets = load_secrets(settings)
+    auth = Auth(TokenSigner(secrets.api_signing_key, settings.token_ttl_s))
+    accounts = AccountStore(settings.effective_database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,9 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.distributor = Distributor(client, f"api-{uuid.uuid4().hex[:8]}")
         yield
         await client.aclose()
+        accounts.dispose()
 
     app = FastAPI(title="12345 hotline", version="0.1.0", lifespan=lifespan)
-    app.include_router(seats_api.router(SeatAuth(secrets), settings))
+    app.include_router(accounts_api.router(auth, accounts))
+    app.include_router(seats_api.router(SeatAuth(auth, settings.seat_names()), settings))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -22,6 +22,13 @@ from hotline.secrets import load_secrets
 from hotline.settings import Settings, load_settings
 from seats import api as seats_api
 from seats.auth import SeatAuth
+from supervision import api as supervision_api
+from supervision import ws as supervision_ws
+from supervision.hub import Hub
+from supervision.live import LiveStats
+from supervision.screen_pop import ScreenPops
+from tickets.form import TicketForms
+from tickets.store import TicketStore
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,13 +41,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = redis_client(settings.redis_url)
         app.state.distributor = Distributor(client, f"api-{uuid.uuid4().hex[:8]}")
+        tickets = TicketStore(settings.effective_database_url)
+        app.state.forms = TicketForms(tickets)
+        app.state.hub = Hub()
+        app.state.live = LiveStats(settings, client, app.state.hub,
+                                   ScreenPops(app.state.forms, settings))
+        app.state.live.start()
         yield
+        await app.state.live.stop()
         await client.aclose()
         accounts.dispose()
+        tickets.dispose()
 
     app = FastAPI(title="12345 hotline", version="0.1.0", lifespan=lifespan)
     app.include_router(accounts_api.router(auth, accounts))
     app.include_router(seats_api.router(SeatAuth(auth, settings.seat_names()), settings))
+    app.include_router(supervision_api.router(auth, settings))
+    app.include_router(supervision_ws.router(auth))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -23,10 +23,12 @@ from hotline.settings import Settings, load_settings
 from seats import api as seats_api
 from seats.auth import SeatAuth
 from supervision import api as supervision_api
+from supervision import pages
 from supervision import ws as supervision_ws
 from supervision.hub import Hub
 from supervision.live import LiveStats
 from supervision.screen_pop import ScreenPops
+from tickets import api as tickets_api
 from tickets.form import TicketForms
 from tickets.store import TicketStore
 
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(seats_api.router(SeatAuth(auth, settings.seat_names()), settings))
     app.include_router(supervision_api.router(auth, settings))
     app.include_router(supervision_ws.router(auth))
+    app.include_router(tickets_api.router(auth, settings))
+    app.include_router(pages.router())
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -98,6 +98,9 @@ class Settings:
 
     # Accounts and the desk: how long a bearer token from POST /api/auth/token lasts.
     token_ttl_s: int = 12 * 3600
+    # The ticket classification (code, major, middle, minor, unit); "" is the shipped
+    # tickets/taxonomy.csv.
+    taxonomy_file: str = ""
 
     # Statistics (supervision/definitions.py says exactly what each figure counts).
     stats_timezone: str = "Asia/Shanghai"  # where "today" and the 15-minute intervals begin

@@ -149,6 +149,29 @@ def test_known_calls_give_exact_statistics(stack: Stack, tmp_path: Path) -> None
     assert first["repeat_caller"] and len(first["history"]) >= 2
     assert first["ticket"] not in [h["ticket_id"] for h in first["history"]]
 
+    # The agent fills in the ticket of the call it answered.
+    ticket = pops[1]["ticket"]
+    form = {"request_type": "投诉", "category": "050101", "urgency": "紧急",
+            "summary": "小区垃圾三天未清运", "disposition": "转办"}
+    saved = httpx.put(f"{api}/tickets/{ticket}/form", json=form, headers=agent)
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["unit"], saved.json()["disposition"]) == ("市城市管理局", "转办")
+    assert httpx.get(f"{api}/tickets/{ticket}", headers=agent).json()["summary"] == (
+        "小区垃圾三天未清运")
+    bad = httpx.put(f"{api}/tickets/{ticket}/form", json={**form, "category": "999999"},
+                    headers=agent)
+    assert bad.status_code == 422
+    assert httpx.put(f"{api}/tickets/{ticket}/form", json={**form, "request_type": "闲聊"},
+                     headers=agent).status_code == 422
+    other = login_as(stack, "agent027", "agent", "seat-027")
+    assert httpx.put(f"{api}/tickets/{ticket}/form", json=form, headers=other
+                     ).status_code == 403
+    assert httpx.put(f"{api}/tickets/20200101-000001/form", json=form, headers=supervisor
+                     ).status_code == 404
+    direct = httpx.put(f"{api}/tickets/{ticket}/form", json={**form, "disposition": "直办"},
+                       headers=supervisor)
+    assert direct.status_code == 200 and direct.json()["unit"] is None
+
     metrics = httpx.get(f"{stack.api_url}/metrics", headers=supervisor)
     assert metrics.status_code == 200
     assert 'hotline_queue_offered_today{queue="tax"} 4' in metrics.text
@@ -195,6 +218,9 @@ def test_roles_hold_on_supervisor_routes_and_sockets(stack: Stack) -> None:
                       headers=supervisor).status_code == 404
     assert httpx.get(f"{stack.api_url}/api/supervisor/daily?day=2020-13-01",
                      headers=supervisor).status_code == 422
+    for page in ("/wallboard", "/desk", "/static/common.js"):
+        reply = httpx.get(stack.api_url + page)
+        assert reply.status_code == 200 and "Hotline" in reply.text, page
     ws = stack.api_url.replace("http://", "ws://")
     for url, code in ((f"{ws}/ws/wallboard", 4401),
                       (f"{ws}/ws/wallboard?token={agent['Authorization'][7:]}", 4403),

@@ -14,6 +14,7 @@ FALLBACK_AGI = "hotline-fallback"
 FALLBACK_AGI_ANSWERED = "hotline-fallback-answered"
 SEAT_PREDIAL = "hotline-seat-predial"
 SEAT_ANSWERED = "hotline-seat-answered"
+SPY_CONTEXT = "hotline-spy"  # ChanSpy for supervisors (supervision/spy.py)
 OMIT = "<omit>"  # a dialplan line that this mode leaves out
 
 
@@ -93,6 +94,17 @@ exten => s,1,ExecIf($["${{ARG1}}" != ""]?Set(PJSIP_HEADER(add,X-Hotline-Ticket)=
 [{SEAT_ANSWERED}]
 exten => s,1,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}})
  same => n,Return()
+
+; A supervisor listens to, whispers into or barges into a seat's call: the API's AMI
+; Originate rings the supervisor's own seat into here, with SPY_SEAT set. No seat can
+; dial into this context.
+[{SPY_CONTEXT}]
+exten => listen,1,ChanSpy(PJSIP/${{SPY_SEAT}}-,qE)
+ same => n,Hangup()
+exten => whisper,1,ChanSpy(PJSIP/${{SPY_SEAT}}-,qEw)
+ same => n,Hangup()
+exten => barge,1,ChanSpy(PJSIP/${{SPY_SEAT}}-,qEB)
+ same => n,Hangup()
 
 ; What a seat's softphone may dial: an echo test. Transfers arrive with the ACD.
 [from-seat]

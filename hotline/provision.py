@@ -22,7 +22,8 @@ HOST_COMMANDS = {
     "sox": "sox",
     "unshare": "util-linux",
 }
-TEST_COMMANDS = {"sipp": "sip-tester"}
+# The wallboard test drives Debian's Chromium headless through its chromedriver.
+TEST_COMMANDS = {"sipp": "sip-tester", "chromium": "chromium", "chromedriver": "chromium-driver"}
 
 # What the root holds besides Asterisk: the fallback AGI script's Python and its database
 # drivers (the script must not depend on the FastAGI service or the host's venv).

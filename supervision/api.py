@@ -5,7 +5,7 @@ No `from __future__ import annotations`: FastAPI resolves the local aliases at r
 """
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response
@@ -19,6 +19,11 @@ from hotline.settings import Settings
 from supervision.live import LiveStats, rules_of
 from supervision.metrics import exposition
 from supervision.report import DAILY_COLUMNS, INTERVAL_COLUMNS, day_bounds, replay, to_csv
+from supervision.spy import SpyError, spy
+
+
+class SpyIn(BaseModel):
+    mode: Literal["listen", "whisper", "barge"] = "listen"
 
 
 class ForcePauseIn(BaseModel):
@@ -119,6 +124,23 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
         except AcdError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
         return await state_of(acd, seat)
+
+    @api.post("/api/supervisor/agents/{seat}/spy",
+              responses={409: {"description": "not on a call, or no supervisor seat"},
+                         502: {"description": "Asterisk refused or is unreachable"}})
+    async def spy_on(seat: str, body: SpyIn, who: Supervisor, acd: Acd) -> dict[str, str]:
+        """Rings the supervisor's own seat into the agent's call (ChanSpy)."""
+        known(seat)
+        if not who.seat:
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                "your account has no seat to ring (hotline user add --seat)")
+        if (await acd.seat_state(seat))["state"] != "on_call":
+            raise HTTPException(status.HTTP_409_CONFLICT, f"{seat} is not on a call")
+        try:
+            message = await spy(settings, who.seat, seat, body.mode)
+        except SpyError as exc:
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(exc)) from exc
+        return {"seat": seat, "mode": body.mode, "ringing": who.seat, "asterisk": message}
 
     @api.get("/metrics", response_class=PlainTextResponse, tags=["metrics"])
     async def metrics(_: Supervisor, stats: Live) -> PlainTextResponse:

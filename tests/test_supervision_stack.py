@@ -228,3 +228,37 @@ def test_roles_hold_on_supervisor_routes_and_sockets(stack: Stack) -> None:
         with pytest.raises(ConnectionClosed) as refused, connect(url, open_timeout=10) as socket:
             socket.recv(timeout=5)
         assert refused.value.rcvd is not None and refused.value.rcvd.code == code, url
+
+
+def test_supervisor_listens_to_an_agents_call(stack: Stack, tmp_path: Path) -> None:
+    supervisor = login_as(stack, "floor4", "supervisor", "seat-028")
+    seatless = login_as(stack, "floor5", "supervisor")
+    agent = login_as(stack, "agent029", "agent", "seat-029")
+    spy_url = f"{stack.api_url}/api/supervisor/agents/seat-029/spy"
+    assert httpx.post(spy_url, json={"mode": "listen"}, headers=agent).status_code == 403
+    assert httpx.post(spy_url, json={"mode": "listen"}, headers=supervisor).status_code == 409
+    assert httpx.post(spy_url, json={"mode": "peek"}, headers=supervisor).status_code == 422
+    with Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+              local_port=seat_port(28), variables={"ring_ms": "100"}, workdir=tmp_path,
+              label="supervisor") as phone, \
+            Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+                 local_port=seat_port(29), variables={"ring_ms": "100"}, workdir=tmp_path,
+                 label="agent"), \
+            Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                 calls=1, service="12345", variables={"talk_ms": "12000"}, workdir=tmp_path,
+                 label="caller") as caller:
+        assert httpx.post(f"{stack.api_url}/api/seats/seat-029/login", json={},
+                          headers=agent).status_code == 200
+        wait_for(lambda: stack.seat_state("seat-029").get("state") == "on_call", 20,
+                 "the agent on the call")
+        assert httpx.post(spy_url, json={"mode": "listen"}, headers=seatless
+                          ).status_code == 409
+        reply = httpx.post(spy_url, json={"mode": "listen"}, headers=supervisor)
+        assert reply.status_code == 200, reply.text
+        invite = phone.wait_for_message(lambda m: m.method == "INVITE", timeout=15)
+        assert "seat-029" in (invite.header("from") or "")
+        wait_for(lambda: "ChanSpy(PJSIP/seat-029-" in stack.asterisk("core show channels"),
+                 10, "ChanSpy on the agent's channel")
+        assert caller.wait(timeout=30) == 0
+        # The call ends: so does the listening (ChanSpy's E option), and the seat is freed.
+        phone.wait_for_message(lambda m: m.method == "BYE", timeout=15)

@@ -111,6 +111,7 @@ def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
     provision.ensure_host_commands({**provision.HOST_COMMANDS, **provision.TEST_COMMANDS})
+    provision.ensure_host_files(provision.TEST_FILES)
     provision.ensure_asterisk_root(settings)
     os.chdir(PROJECT_DIR)
     argv = [sys.executable, "-m", "pytest", *args.pytest_args]

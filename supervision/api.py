@@ -55,6 +55,9 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
                        ) -> list[dict[str, Any]]:
         if day is None or day.isoformat() == stats.snapshot()["day"]:
             return stats.aggregator.daily_report()
+        if not date(2000, 1, 1) <= day <= date(9999, 12, 30):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                                "day must be from 2000-01-01 on")
         start, end = day_bounds(day, settings.stats_timezone)
         past = await replay(request.app.state.distributor.client, rules_of(settings),
                             start, end)

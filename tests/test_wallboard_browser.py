@@ -5,6 +5,7 @@ test-artifacts/."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ QUEUE = "water"  # calls to the water company's old number 96166: a queue of its
 
 
 @pytest.fixture
-def browser() -> webdriver.Chrome:
+def browser() -> Iterator[webdriver.Chrome]:
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
         pytest.fail("chromium and chromium-driver are missing: run `bin/hotline test`")

@@ -5,7 +5,8 @@
     hotline down      stop every service
     hotline test      install what the tests need, run the whole suite (pytest)
     hotline seat ready|pause|logout|show SEAT
-    hotline user add NAME --role agent|supervisor|admin [--seat seat-001]   (also list, remove)
+    hotline user add NAME --role agent|supervisor|admin [--seat seat-001]
+    hotline user list | remove NAME | token NAME [--ttl-s N]
     hotline asterisk "pjsip show endpoints"
 """
 
@@ -176,6 +177,19 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
         if not args.name:
             print("hotline: a user name is required", file=sys.stderr)
             return 2
+        if args.action == "token":
+            from hotline.accounts.tokens import Principal, TokenSigner
+            from hotline.secrets import load_secrets
+
+            found = accounts.get(args.name)
+            if found is None:
+                print(f"hotline: no such user {args.name!r}", file=sys.stderr)
+                return 1
+            signer = TokenSigner(load_secrets(settings).api_signing_key,
+                                 args.ttl_s or settings.token_ttl_s)
+            issued, _ = signer.issue(Principal(found.name, found.role, found.seat))
+            print(issued)
+            return 0
         if args.action == "remove":
             if not accounts.remove(args.name):
                 print(f"hotline: no such user {args.name!r}", file=sys.stderr)
@@ -229,11 +243,13 @@ def parser() -> argparse.ArgumentParser:
     seat.add_argument("--skills", default="general:1", help='e.g. "general:1,tax:5"')
     seat.set_defaults(func=cmd_seat)
     user = sub.add_parser("user", help="accounts: add (password from stdin or generated), "
-                          "list, remove")
-    user.add_argument("action", choices=["add", "list", "remove"])
+                          "list, remove, token (a bearer token, e.g. for /metrics)")
+    user.add_argument("action", choices=["add", "list", "remove", "token"])
     user.add_argument("name", nargs="?")
     user.add_argument("--role", default="agent", choices=["agent", "supervisor", "admin"])
     user.add_argument("--seat", help="the agent's seat, e.g. seat-001")
+    user.add_argument("--ttl-s", type=int, default=0,
+                      help="token: lifetime in seconds (e.g. for Prometheus' scraper)")
     user.set_defaults(func=cmd_user)
     ast = sub.add_parser("asterisk", help="run an Asterisk CLI command")
     ast.add_argument("command", nargs="+")

@@ -178,6 +178,10 @@ def test_known_calls_give_exact_statistics(stack: Stack, tmp_path: Path) -> None
     assert 'hotline_queue_abandoned_today{queue="tax"} 1' in metrics.text
     assert httpx.get(f"{stack.api_url}/metrics", headers=agent).status_code == 403
     assert httpx.get(f"{stack.api_url}/metrics").status_code == 401
+    # A long-lived token for Prometheus, from the CLI.
+    scraper = stack.hotline("user", "token", "floor1", "--ttl-s", "31536000").stdout.strip()
+    assert httpx.get(f"{stack.api_url}/metrics", headers={
+        "Authorization": f"Bearer {scraper}"}).status_code == 200
 
     csv_text = httpx.get(f"{api}/supervisor/daily.csv", headers=supervisor).text
     assert any(line.startswith(f"{tax_day(stack)},tax,4,2,1,1,1,66.7,33.3,66.7,50.0")

@@ -66,10 +66,11 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
             row["day"] = day.isoformat()
         return rows
 
-    @api.get("/api/supervisor/stats")
-    async def stats(_: Supervisor, stats: Live) -> dict[str, Any]:
+    @api.get("/api/supervisor/stats", response_class=Response,
+             responses={200: {"content": {"application/json": {}}}})
+    async def stats(_: Supervisor, stats: Live) -> Response:
         """Per queue and per agent, live (definitions: supervision/definitions.py)."""
-        return stats.snapshot()
+        return Response(stats.snapshot_json(), media_type="application/json")
 
     @api.get("/api/supervisor/intervals")
     async def intervals(_: Supervisor, stats: Live) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ class LiveStats:
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._pop_tasks: set[asyncio.Task[None]] = set()
-        self._snapshot_json = ""
+        self._cached: tuple[tuple[str, int], bytes] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="live-stats")
@@ -81,6 +81,15 @@ class LiveStats:
         now = now_ms()
         self.aggregator.tick(now)
         return self.aggregator.snapshot(now)
+
+    def snapshot_json(self) -> bytes:
+        """The snapshot as JSON, made once per event and second however many ask: the
+        counts are always current, the clock-driven figures (longest wait, time in state)
+        at most 1 s old (the pages count those on by themselves)."""
+        key = (self.aggregator.last_id, now_ms() // 1000)
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, json.dumps(self.snapshot(), ensure_ascii=False).encode())
+        return self._cached[1]
 
     # --- following the stream ------------------------------------------------------
     async def _run(self) -> None:
@@ -185,6 +194,5 @@ class LiveStats:
     def _push_stats(self) -> None:
         if self.hub.wallboards == 0:
             return
-        self.hub.to_wallboards(json.dumps({"type": "stats", "data": self.snapshot()},
-                                          ensure_ascii=False))
+        self.hub.to_wallboards('{"type":"stats","data":' + self.snapshot_json().decode() + "}")
 

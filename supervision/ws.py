@@ -66,8 +66,8 @@ def router(auth: Auth) -> APIRouter:
         live: LiveStats = socket.app.state.live
         hub: Hub = socket.app.state.hub
         async with hub.wallboard() as queue:
-            await socket.send_text(json.dumps({"type": "stats", "data": live.snapshot()},
-                                              ensure_ascii=False))
+            await socket.send_text('{"type":"stats","data":' + live.snapshot_json().decode()
+                                   + "}")
             await _pump(socket, queue)
 
     @api.websocket("/ws/desk")

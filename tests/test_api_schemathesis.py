@@ -37,7 +37,7 @@ def test_no_input_gives_a_server_error(stack: Stack, admin: dict[str, str]) -> N
         @settings(max_examples=25, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         def run(case: schemathesis.Case) -> None:
-            anonymous = hash(repr(case.body)) % 5 == 0
+            anonymous = sum(calls.values()) % 5 == 4  # every fifth call has no token
             response = case.call(headers=None if anonymous else admin, timeout=30)
             calls[response.status_code] = calls.get(response.status_code, 0) + 1
             if response.status_code >= 500:

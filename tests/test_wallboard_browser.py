@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from support.accounts import add_user
 from support.sipp import Sipp
-from support.stack import Stack, wait_for
+from support.stack import Stack, seat_port, wait_for
 
 from hotline.settings import PROJECT_DIR
 
@@ -79,3 +79,52 @@ def test_wallboard_shows_live_figures_that_change_with_a_call(
         assert caller.wait(timeout=30) == 0  # nobody answered; the caller gave up
     wait.until(lambda b: waiting_cell(b) == "0")
     assert (ARTIFACTS / "wallboard.png").stat().st_size > 10_000
+
+
+def js_text(chrome: webdriver.Chrome, selector: str) -> str:
+    return str(chrome.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+        selector))
+
+
+def test_desk_gets_the_screen_pop_and_saves_the_ticket(
+        stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
+    from tickets.form import TicketForms
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    password = add_user(stack, "desk031", "agent", "seat-031")
+    browser.get(f"{stack.api_url}/desk")
+    wait = WebDriverWait(browser, 20)
+    wait.until(lambda b: b.find_element(By.ID, "login").is_displayed())
+    browser.find_element(By.ID, "user").send_keys("desk031")
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    wait.until(lambda b: b.find_element(By.ID, "desk").is_displayed())
+    wait.until(lambda b: js_text(b, "#state") == "未签入")  # from the desk socket
+    browser.find_element(By.CSS_SELECTOR, 'button[data-act="login"]').click()
+    wait.until(lambda b: js_text(b, "#state") == "就绪")
+    assert stack.seat_state("seat-031")["state"] == "ready"
+    with Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+              local_port=seat_port(31), variables={"ring_ms": "100"}, workdir=tmp_path,
+              label="seat"), \
+            Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                 calls=1, service="12345", caller="13912345678",
+                 variables={"talk_ms": "15000"}, workdir=tmp_path, label="caller") as caller:
+        wait.until(lambda b: js_text(b, "#pop-caller") == "13912345678")
+        wait.until(lambda b: b.execute_script(
+            "return !!document.querySelector('#pop [data-event=answered]')"))
+        ticket = js_text(browser, "#ticket-id")
+        assert ticket
+        browser.find_element(By.ID, "summary").send_keys("咨询公积金提取流程")
+        browser.execute_script(
+            "const c = document.querySelector('#category'); c.value = '050402';"
+            " c.dispatchEvent(new Event('change'));")
+        browser.find_element(By.CSS_SELECTOR, 'input[value="转办"]').click()
+        browser.find_element(By.CSS_SELECTOR, "#form button").click()
+        wait.until(lambda b: js_text(b, "#saved") == "已保存")
+        browser.save_screenshot(str(ARTIFACTS / "desk.png"))
+        assert caller.wait(timeout=30) == 0
+    saved = TicketForms(stack.tickets).brief(ticket)
+    assert saved is not None
+    assert (saved.summary, saved.category, saved.disposition, saved.unit, saved.seat) == (
+        "咨询公积金提取流程", "050402", "转办", "市住房公积金中心", "seat-031")

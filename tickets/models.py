@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -150,3 +151,5 @@ Ticket.urgency = mapped_column(String(16), nullable=True)  # type: ignore[attr-d
 Ticket.summary = mapped_column(Text, nullable=True)  # type: ignore[attr-defined]
 Ticket.disposition = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
 Ticket.unit = mapped_column(String(128), nullable=True)  # type: ignore[attr-defined]
+# The screen pop looks up a caller's earlier tickets.
+Index("ix_tickets_caller", Ticket.caller)

@@ -4,6 +4,7 @@ CSV), /metrics, and forcing an agent to pause or log out.
 No `from __future__ import annotations`: FastAPI resolves the local aliases at run time.
 """
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,8 @@ from supervision.live import LiveStats, rules_of
 from supervision.metrics import exposition
 from supervision.report import DAILY_COLUMNS, INTERVAL_COLUMNS, day_bounds, replay, to_csv
 from supervision.spy import SpyError, spy
+
+READY_WAIT_S = 15.0
 
 
 class SpyIn(BaseModel):
@@ -41,8 +44,15 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
     reasons = settings.pause_reason_list()
     seats = set(settings.seat_names())
 
-    def live(request: Request) -> LiveStats:
-        return request.app.state.live  # type: ignore[no-any-return]
+    async def live(request: Request) -> LiveStats:
+        """The live figures, once today's events are replayed (at the API's start)."""
+        stats: LiveStats = request.app.state.live
+        try:
+            await asyncio.wait_for(stats.ready.wait(), READY_WAIT_S)
+        except TimeoutError as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                                "statistics are starting (replaying today's events)") from exc
+        return stats
 
     def distributor(request: Request) -> Distributor:
         return request.app.state.distributor  # type: ignore[no-any-return]

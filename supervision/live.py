@@ -99,6 +99,9 @@ class LiveStats:
                 break
             except RedisError as exc:
                 log.warning("replay failed (%s); retrying", exc)
+                self.aggregator = Aggregator(rules_of(self.settings))  # start over, clean
+                if self.queue_log is not None:
+                    self.queue_log = QueueLogWriter(self.queue_log.path)
                 await asyncio.sleep(1)
         self.ready.set()
         self._push_stats()
@@ -118,6 +121,8 @@ class LiveStats:
 
     async def _replay(self) -> None:
         start = f"{self.aggregator.day_start(now_ms())}-0"
+        # Nothing today yet: follow the stream from midnight, not from its beginning.
+        self.aggregator.last_id = start
         checkpoint = text(await self.client.get(QUEUE_LOG_CHECKPOINT) or "0")
         while True:
             raw = await self.client.xrange(keys.EVENTS, min=start, count=BATCH)

@@ -65,6 +65,7 @@ def router(auth: Auth) -> APIRouter:
             return
         live: LiveStats = socket.app.state.live
         hub: Hub = socket.app.state.hub
+        await live.ready.wait()
         async with hub.wallboard() as queue:
             await socket.send_text('{"type":"stats","data":' + live.snapshot_json().decode()
                                    + "}")

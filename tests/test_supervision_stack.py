@@ -85,9 +85,9 @@ def test_known_calls_give_exact_statistics(stack: Stack, tmp_path: Path) -> None
                     label=label).start()
 
     try:
-        # Nobody ready: one caller hangs up after ~1.5 s in the queue (a short abandon),
+        # Nobody ready: one caller hangs up after ~2.5 s in the queue (a short abandon),
         # one after ~8 s (abandoned, within 15 s), one waits until answered after > 15 s.
-        short = citizen("short", "citizen_dtmf_talk.xml", talk_ms="1500")
+        short = citizen("short", "citizen_dtmf_talk.xml", talk_ms="2500")
         within = citizen("within", "citizen_dtmf_talk.xml", talk_ms="8000")
         late = citizen("late", "citizen_dtmf.xml")
         wait_for(lambda: sum(e["type"] == "enqueued" for e in tax_events(stack)) == 3, 30,

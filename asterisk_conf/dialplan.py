@@ -24,6 +24,7 @@ SEAT_HANGUP = "hotline-seat-hangup"
 TRANSFER_CONTEXT = "hotline-transfer"
 EXPERT_PREFIX = "7"  # 7 + a department's number: that department's experts
 AGENT_PREFIX = "8"  # 8 + a seat number (8007 -> seat-007): that agent
+SPY_CONTEXT = "hotline-spy"  # ChanSpy for supervisors (supervision/spy.py)
 OMIT = "<omit>"  # a dialplan line that this mode leaves out
 
 
@@ -127,6 +128,17 @@ exten => s,1,Set(CHANNEL(hangup_handler_push)={SEAT_HANGUP},s,1(${{ARG1}},${{ARG
 [{SEAT_HANGUP}]
 exten => s,1,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}})
  same => n,Return()
+
+; A supervisor listens to, whispers into or barges into a seat's call: the API's AMI
+; Originate rings the supervisor's own seat into here, with SPY_SEAT set. No seat can
+; dial into this context.
+[{SPY_CONTEXT}]
+exten => listen,1,ChanSpy(PJSIP/${{SPY_SEAT}}-,qE)
+ same => n,Hangup()
+exten => whisper,1,ChanSpy(PJSIP/${{SPY_SEAT}}-,qEw)
+ same => n,Hangup()
+exten => barge,1,ChanSpy(PJSIP/${{SPY_SEAT}}-,qEB)
+ same => n,Hangup()
 
 ; What a seat's softphone may dial, and where its transfers (REFER) land: an echo test,
 ; then the transfer codes.

@@ -5,6 +5,8 @@
     hotline down      stop every service
     hotline test      install what the tests need, run the whole suite (pytest)
     hotline seat ready|pause|logout|show SEAT
+    hotline user add NAME --role agent|supervisor|admin [--seat seat-001]
+    hotline user list | remove NAME | token NAME [--ttl-s N]
     hotline asterisk "pjsip show endpoints"
 """
 
@@ -110,6 +112,7 @@ def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
     provision.ensure_host_commands({**provision.HOST_COMMANDS, **provision.TEST_COMMANDS})
+    provision.ensure_host_files(provision.TEST_FILES)
     provision.ensure_asterisk_root(settings)
     os.chdir(PROJECT_DIR)
     argv = [sys.executable, "-m", "pytest", *args.pytest_args]
@@ -151,6 +154,66 @@ def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _password_from_stdin() -> str | None:
+    """A password piped in on the first line of stdin; None on a terminal or no input."""
+    if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
+        return None
+    line = sys.stdin.readline().rstrip("\r\n")
+    return line or None
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.accounts.passwords import generate_password
+    from hotline.accounts.store import AccountError, AccountStore
+    from tickets.migrate import upgrade
+
+    upgrade(settings.effective_database_url)
+    accounts = AccountStore(settings.effective_database_url)
+    try:
+        if args.action == "list":
+            for user in accounts.list():
+                print(f"{user.name:<20} {user.role:<11} {user.seat or ''}".rstrip())
+            return 0
+        if not args.name:
+            print("hotline: a user name is required", file=sys.stderr)
+            return 2
+        if args.action == "token":
+            from hotline.accounts.tokens import Principal, TokenSigner
+            from hotline.secrets import load_secrets
+
+            found = accounts.get(args.name)
+            if found is None:
+                print(f"hotline: no such user {args.name!r}", file=sys.stderr)
+                return 1
+            signer = TokenSigner(load_secrets(settings).api_signing_key,
+                                 args.ttl_s or settings.token_ttl_s)
+            issued, _ = signer.issue(Principal(found.name, found.role, found.seat))
+            print(issued)
+            return 0
+        if args.action == "remove":
+            if not accounts.remove(args.name):
+                print(f"hotline: no such user {args.name!r}", file=sys.stderr)
+                return 1
+            print(f"removed {args.name}")
+            return 0
+        if args.seat and args.seat not in settings.seat_names():
+            print(f"hotline: no such seat {args.seat!r}", file=sys.stderr)
+            return 2
+        given = _password_from_stdin()
+        password = given or generate_password()
+        try:
+            user = accounts.add(args.name, args.role, password, args.seat)
+        except AccountError as exc:
+            print(f"hotline: {exc}", file=sys.stderr)
+            return 1
+        print(f"added {user.name} ({user.role}{', ' + user.seat if user.seat else ''})")
+        if not given:
+            print(f"password: {password}   (shown once; it is stored hashed)")
+        return 0
+    finally:
+        accounts.dispose()
+
+
 def cmd_asterisk(settings: Settings, args: argparse.Namespace) -> int:
     print(services.asterisk_cli(settings, " ".join(args.command)), end="")
     return 0
@@ -179,6 +242,15 @@ def parser() -> argparse.ArgumentParser:
                       choices=load_settings().pause_reason_list())
     seat.add_argument("--skills", default="general:1", help='e.g. "general:1,tax:5"')
     seat.set_defaults(func=cmd_seat)
+    user = sub.add_parser("user", help="accounts: add (password from stdin or generated), "
+                          "list, remove, token (a bearer token, e.g. for /metrics)")
+    user.add_argument("action", choices=["add", "list", "remove", "token"])
+    user.add_argument("name", nargs="?")
+    user.add_argument("--role", default="agent", choices=["agent", "supervisor", "admin"])
+    user.add_argument("--seat", help="the agent's seat, e.g. seat-001")
+    user.add_argument("--ttl-s", type=int, default=0,
+                      help="token: lifetime in seconds (e.g. for Prometheus' scraper)")
+    user.set_defaults(func=cmd_user)
     ast = sub.add_parser("asterisk", help="run an Asterisk CLI command")
     ast.add_argument("command", nargs="+")
     ast.set_defaults(func=cmd_asterisk)

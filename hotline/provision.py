@@ -22,7 +22,11 @@ HOST_COMMANDS = {
     "sox": "sox",
     "unshare": "util-linux",
 }
-TEST_COMMANDS = {"sipp": "sip-tester"}
+# The wallboard test drives Debian's Chromium headless through its chromedriver.
+TEST_COMMANDS = {"sipp": "sip-tester", "chromium": "chromium", "chromedriver": "chromium-driver"}
+# Files the tests need that no command names: a CJK font, so the wallboard's screenshot
+# shows Chinese rather than empty boxes.
+TEST_FILES = {"/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc": "fonts-wqy-zenhei"}
 
 # What the root holds besides Asterisk: the fallback AGI script's Python and its database
 # drivers (the script must not depend on the FastAGI service or the host's venv).
@@ -52,6 +56,12 @@ def _apt_install(packages: list[str]) -> None:
 
 def ensure_host_commands(commands: dict[str, str]) -> None:
     missing = sorted({pkg for cmd, pkg in commands.items() if shutil.which(cmd) is None})
+    if missing:
+        _apt_install(missing)
+
+
+def ensure_host_files(files: dict[str, str]) -> None:
+    missing = sorted({pkg for path, pkg in files.items() if not Path(path).exists()})
     if missing:
         _apt_install(missing)
 

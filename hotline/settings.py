@@ -97,6 +97,20 @@ class Settings:
     language: str = "zh"  # prompts: zh (default) or en
     legacy_numbers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LEGACY_NUMBERS))
 
+    # Accounts and the desk: how long a bearer token from POST /api/auth/token lasts.
+    token_ttl_s: int = 12 * 3600
+    # The ticket classification (code, major, middle, minor, unit); "" is the shipped
+    # tickets/taxonomy.csv.
+    taxonomy_file: str = ""
+
+    # Statistics (supervision/definitions.py says exactly what each figure counts).
+    stats_timezone: str = "Asia/Shanghai"  # where "today" and the 15-minute intervals begin
+    service_level_s: float = 15.0  # GB/T 33358: answered within 15 s
+    short_abandon_s: float = 5.0  # hang-ups sooner than this do not count against the SL
+    # The queue_log in Asterisk's own format, written from the ACD's events; "" is off,
+    # otherwise a path (relative paths are in the log dir).
+    queue_log: str = "queue_log"
+
     @property
     def run_dir(self) -> Path:
         return self.state_dir / "run"

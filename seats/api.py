@@ -37,7 +37,7 @@ class PauseIn(BaseModel):
 
 def router(auth: SeatAuth, settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/seats", tags=["seats"])
-    Seat = Annotated[str, Depends(auth)]
+    Seat = Annotated[str, Depends(auth.dependency())]
     reasons = settings.pause_reason_list()
 
     def distributor(request: Request) -> Distributor:

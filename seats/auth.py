@@ -1,39 +1,33 @@
-"""Who may act for a seat: HTTP Basic with the seat's name and its generated SIP secret.
+"""Who may act for a seat: the agent account linked to that seat (or an admin).
 
-The agent's softphone already holds these credentials. Accounts with roles (agent,
-supervisor, admin) replace this with the agent desk.
+A bearer token from `POST /api/auth/token` (see hotline/accounts). An agent token for
+another seat is 403; a supervisor uses the supervisor routes to force a seat instead.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI resolves the nested signatures at run time.
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
-from hotline.secrets import Secrets
-
-basic = HTTPBasic(auto_error=False)
+from hotline.accounts.auth import ADMIN, Auth
+from hotline.accounts.tokens import Principal
 
 
 class SeatAuth:
-    def __init__(self, secrets: Secrets) -> None:
-        self.secrets = secrets
+    def __init__(self, auth: Auth, seats: list[str]) -> None:
+        self._caller = auth.require("agent")
+        self._seats = frozenset(seats)
 
-    def __call__(
-        self, seat: str,
-        credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
-    ) -> str:
-        unauthorized = HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "seat credentials required",
-            headers={"WWW-Authenticate": 'Basic realm="hotline"'},
-        )
-        if credentials is None:
-            raise unauthorized
-        expected = self.secrets.seat_passwords.get(seat)
-        if expected is None or credentials.username != seat or not hmac.compare_digest(
-            credentials.password.encode(), expected.encode()
-        ):
-            raise unauthorized
-        return seat
+    def dependency(self) -> object:
+        caller, seats = self._caller, self._seats
+
+        def seat_of(seat: str, who: Annotated[Principal, Depends(caller)]) -> str:
+            if who.role != ADMIN and who.seat != seat:
+                raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                    f"{who.name} is not the agent of {seat}")
+            if seat not in seats:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such seat {seat!r}")
+            return seat
+
+        return seat_of

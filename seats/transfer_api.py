@@ -38,7 +38,7 @@ class TransferOut(BaseModel):
 
 def router(auth: SeatAuth, settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/seats", tags=["seats"])
-    Seat = Annotated[str, Depends(auth)]
+    Seat = Annotated[str, Depends(auth.dependency())]
 
     def distributor(request: Request) -> Distributor:
         return request.app.state.distributor  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.accounts import login_as
 from support.sipp import Sipp
 from support.stack import Stack, seat_port, wait_for
 
@@ -81,15 +82,18 @@ def test_api_blind_transfer_to_another_agent(stack: Stack, tmp_path: Path) -> No
         # The target agent has no skill the caller's queue asks for: only the transfer
         # (to that very agent) reaches it.
         stack.hotline("seat", "login", "seat-054", "--skills", "tax:1")
+        agent = login_as(stack, "transfer053", "agent", "seat-053")
+        other = login_as(stack, "transfer054", "agent", "seat-054")
         with caller(stack, tmp_path, 9000) as citizen:
             wait_for(lambda: stack.seat_state("seat-053").get("state") == "on_call", 30,
                      "seat-053 to answer")
             url = f"{stack.api_url}/api/seats/seat-053/transfer"
-            auth = ("seat-053", stack.secrets.seat_passwords["seat-053"])
-            bad = httpx.post(url, json={"target": "agent:seat-999"}, auth=auth)
+            bad = httpx.post(url, json={"target": "agent:seat-999"}, headers=agent)
             assert bad.status_code == 422
             assert httpx.post(url, json={"target": "agent:seat-054"}).status_code == 401
-            reply = httpx.post(url, json={"target": "agent:seat-054"}, auth=auth)
+            assert httpx.post(url, json={"target": "agent:seat-054"},
+                              headers=other).status_code == 403
+            reply = httpx.post(url, json={"target": "agent:seat-054"}, headers=agent)
             assert reply.status_code == 202, reply.text
             assert reply.json()["extension"] == "8054"
             target.wait_for_message(lambda m: m.method == "INVITE", timeout=20)
@@ -110,12 +114,13 @@ def test_api_attended_transfer_completes_when_the_agent_hangs_up(
             seat(stack, 56, "seat_answer.xml", tmp_path) as expert:
         stack.hotline("seat", "login", "seat-055", "--skills", "general:1")
         stack.hotline("seat", "login", "seat-056", "--skills", "expert_tax:1")
+        agent = login_as(stack, "transfer055", "agent", "seat-055")
         with caller(stack, tmp_path, 14000) as citizen:
             wait_for(lambda: stack.seat_state("seat-055").get("state") == "on_call", 30,
                      "seat-055 to answer")
             reply = httpx.post(f"{stack.api_url}/api/seats/seat-055/transfer",
                                json={"target": "expert:tax", "mode": "attended"},
-                               auth=("seat-055", stack.secrets.seat_passwords["seat-055"]))
+                               headers=agent)
             assert reply.status_code == 202, reply.text
             expert.wait_for_message(lambda m: m.method == "INVITE", timeout=20)
             # The agent hung up: the expert is now on the caller's call, not freed.

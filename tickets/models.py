@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -137,3 +138,18 @@ class TicketDayCounter(Base):
 
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- The agent desk's ticket form (migration 0003_desk) ---------------------------------------
+REQUEST_TYPES: tuple[str, ...] = ("咨询", "求助", "建议", "投诉", "举报")
+URGENCIES: tuple[str, ...] = ("一般", "紧急", "特急")
+DISPOSITIONS: tuple[str, ...] = ("直办", "转办")
+
+Ticket.request_type = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
+Ticket.category = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
+Ticket.urgency = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
+Ticket.summary = mapped_column(Text, nullable=True)  # type: ignore[attr-defined]
+Ticket.disposition = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
+Ticket.unit = mapped_column(String(128), nullable=True)  # type: ignore[attr-defined]
+# The screen pop looks up a caller's earlier tickets.
+Index("ix_tickets_caller", Ticket.caller)

@@ -1,0 +1,1 @@
+"""Accounts: users with a role (agent, supervisor, admin), hashed passwords, signed tokens."""

@@ -1,0 +1,28 @@
+"""The pages: the supervisor's wallboard and the agent's desk (static HTML and JS, no
+build step). They hold no data: they sign in through the API and use its token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+HERE = Path(__file__).resolve().parent
+PAGES = {
+    "/wallboard": HERE / "static" / "wallboard.html",
+    "/desk": HERE.parent / "seats" / "static" / "desk.html",
+    "/static/common.js": HERE / "static" / "common.js",
+}
+
+
+def router() -> APIRouter:
+    api = APIRouter(tags=["pages"], include_in_schema=False)
+
+    def page(path: Path) -> FileResponse:
+        return FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    for url, path in PAGES.items():
+        api.add_api_route(url, lambda path=path: page(path), methods=["GET"],
+                          response_class=FileResponse)
+    return api

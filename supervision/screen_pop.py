@@ -1,0 +1,35 @@
+"""The desk's screen pop: who is calling, what they dialled, the ticket, earlier tickets.
+
+Built when the ACD offers a call to a seat and again when the seat answers. The caller and
+the dialled number come from the ticket the call session opened before queueing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.settings import Settings
+from tickets.form import TicketForms
+
+HISTORY = 5
+
+
+class ScreenPops:
+    def __init__(self, forms: TicketForms, settings: Settings) -> None:
+        self.forms = forms
+        self.departments = settings.legacy_numbers
+
+    def build(self, kind: str, event: dict[str, str], ticket_id: str) -> dict[str, Any]:
+        brief = self.forms.brief(ticket_id) if ticket_id else None
+        caller = brief.caller if brief else ""
+        dialled = brief.dialled if brief else ""
+        history = self.forms.history(caller, before=ticket_id, limit=HISTORY)
+        return {
+            "type": "screen_pop", "event": kind, "seat": event.get("seat", ""),
+            "call": event.get("call", ""), "at_ms": int(event.get("at", "0")),
+            "ticket": ticket_id, "caller": caller, "dialled": dialled,
+            "department_hint": (brief.department_hint if brief else None)
+            or self.departments.get(dialled),
+            "repeat_caller": bool(history),
+            "history": [b.as_dict() for b in history],
+        }

@@ -27,6 +27,7 @@ from hotline.settings import Settings
 from ivr_flows.announcements import announcement
 from ivr_flows.intake import BARGE_IN_KEYS, Step, caller_number, plan_for
 from tickets.store import TicketStore
+from transcription.after_hangup import queue_transcription
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,7 @@ class CallSession:
         talk_s = int(talk) / 1000 if talk.isdigit() else None
         await self._ticket("close", self.ticket_id, outcome="answered", at=ended,
                            seat=offer.seat, talk_seconds=talk_s)
+        await queue_transcription(self.s.distributor.client, self.s.tickets, self.ticket_id)
 
     async def _abandoned(self, stage: str) -> None:
         if self.queued:

@@ -14,12 +14,27 @@ FALLBACK_AGI = "hotline-fallback"
 FALLBACK_AGI_ANSWERED = "hotline-fallback-answered"
 SEAT_PREDIAL = "hotline-seat-predial"
 SEAT_ANSWERED = "hotline-seat-answered"
+RECORD_CALL = "hotline-record"
 OMIT = "<omit>"  # a dialplan line that this mode leaves out
 
 
 def hotline_numbers(settings: Settings) -> list[str]:
     enterprise = [n.strip() for n in settings.enterprise_numbers.split(",") if n.strip()]
     return [settings.service_number, *enterprise, *settings.legacy_numbers]
+
+
+def record_call_context(settings: Settings) -> str:
+    """Records an answered call on the seat's channel, named by ticket id (ARG1, or the
+    inherited HOTLINE_REC_TICKET on the fallback path). On that channel MixMonitor's
+    receive feed is the agent and its transmit feed the citizen. The worker derives the
+    same paths (transcription.recordings.recording_path)."""
+    folder = settings.recordings_dir.resolve()
+    return f"""[{RECORD_CALL}]
+exten => s,1,Set(LOCAL(ticket)=${{IF($["${{ARG1}}" != ""]?${{ARG1}}:${{HOTLINE_REC_TICKET}})}})
+ same => n,ExecIf($["${{ticket}}" = ""]?Return())
+ same => n,Set(LOCAL(base)={folder}/${{ticket:0:8}}/${{ticket}})
+ same => n,MixMonitor(${{base}}-mix.wav,r(${{base}}-agent.wav)t(${{base}}-citizen.wav))
+ same => n,Return()"""
 
 
 def extensions_conf(settings: Settings) -> str:
@@ -55,6 +70,10 @@ def extensions_conf(settings: Settings) -> str:
         fallback_open = f" same => n,AGI({FALLBACK_AGI},open)"
         apology = f" same => n,Playback({settings.prompt('fallback_apology')})"
     queue_agi = "" if settings.intake == "app_queue" else FALLBACK_AGI_ANSWERED
+    # The fallback records too: Queue()'s gosub runs on the seat's channel once connected.
+    queue_record = "" if settings.intake == "app_queue" else RECORD_CALL
+    record_ticket = (OMIT if settings.intake == "app_queue"
+                     else " same => n,Set(__HOTLINE_REC_TICKET=${HOTLINE_TICKET})")
     # t: the seat may transfer; b(): the predial handler that labels the seat's INVITE.
     queue_options = f"tb({SEAT_PREDIAL}^s^1(${{HOTLINE_TICKET}}^${{UNIQUEID}}))"
     body = f"""[general]
@@ -77,7 +96,8 @@ exten => _X.,1,Set(HOTLINE_DIALLED=${{EXTEN}})
 {fallback_open}
  same => n,Answer()
 {apology}
- same => n,Queue({FALLBACK_QUEUE},{queue_options},,,,{queue_agi})
+{record_ticket}
+ same => n,Queue({FALLBACK_QUEUE},{queue_options},,,,{queue_agi},{queue_record})
  same => n(done),Hangup()
 exten => h,1,ExecIf($["${{HOTLINE_FALLBACK}}" = "1"]?AGI({FALLBACK_AGI},close))
 
@@ -91,8 +111,11 @@ exten => s,1,ExecIf($["${{ARG1}}" != ""]?Set(PJSIP_HEADER(add,X-Hotline-Ticket)=
 ; Runs on the seat's channel when it answers, before the bridge: the ACD and the ticket
 ; learn of the answer at once. If FastAGI is down the bridge still goes ahead.
 [{SEAT_ANSWERED}]
-exten => s,1,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}})
+exten => s,1,Gosub({RECORD_CALL},s,1(${{ARG3}}))
+ same => n,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}})
  same => n,Return()
+
+{record_call_context(settings)}
 
 ; What a seat's softphone may dial: an echo test. Transfers arrive with the ACD.
 [from-seat]

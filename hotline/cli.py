@@ -6,6 +6,7 @@
     hotline test      install what the tests need, run the whole suite (pytest)
     hotline seat ready|pause|logout|show SEAT
     hotline asterisk "pjsip show endpoints"
+    hotline asr-worker | asr-requeue TICKET | recordings-sweep   (transcription/cli.py)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import redis
 
 from hotline import provision, services
 from hotline.settings import PROJECT_DIR, Settings, load_settings
+from transcription.cli import add_commands as add_transcription_commands
 
 
 def _configure(settings: Settings) -> None:
@@ -182,6 +184,7 @@ def parser() -> argparse.ArgumentParser:
     ast = sub.add_parser("asterisk", help="run an Asterisk CLI command")
     ast.add_argument("command", nargs="+")
     ast.set_defaults(func=cmd_asterisk)
+    add_transcription_commands(sub)
     return top
 
 

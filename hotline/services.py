@@ -63,6 +63,10 @@ def asterisk_service(settings: Settings) -> Service:
     binds = [PROJECT_DIR]
     if not settings.state_dir.resolve().is_relative_to(PROJECT_DIR):
         binds.append(settings.state_dir.resolve())
+    recordings = settings.recordings_dir.resolve()
+    if not any(recordings.is_relative_to(path) for path in binds):
+        recordings.mkdir(parents=True, exist_ok=True)
+        binds.append(recordings)
     steps = [f"mount --bind /proc {root}/proc", f"mount --bind /dev {root}/dev"]
     for path in binds:
         steps.append(f"mkdir -p {shlex.quote(f'{root}{path}')}")

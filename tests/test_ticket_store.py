@@ -68,10 +68,10 @@ def _open(store: TicketStore, channel: str, at: datetime = T0, **kwargs: Any) ->
 
 
 def test_migration_matches_models_and_is_repeatable(database_url: str) -> None:
-    assert head_revision() == "0001"
-    assert current_revision(database_url) == "0001"
+    assert head_revision() == "0002_transcripts"
+    assert current_revision(database_url) == "0002_transcripts"
     upgrade(database_url)  # a second upgrade is a no-op
-    assert current_revision(database_url) == "0001"
+    assert current_revision(database_url) == "0002_transcripts"
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
@@ -96,7 +96,7 @@ def test_migrate_command_line_uses_settings_default(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     db_file = state_dir / "data" / "tickets.db"
     assert db_file.is_file()
-    assert "revision 0001" in proc.stdout
+    assert "revision 0002_transcripts" in proc.stdout
     store = TicketStore(f"sqlite:///{db_file}")
     try:
         assert store.count() == 0

@@ -18,6 +18,7 @@ from hotline.secrets import load_secrets
 from hotline.settings import Settings, load_settings
 from seats import api as seats_api
 from seats.auth import SeatAuth
+from tickets import recordings_api
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="12345 hotline", version="0.1.0", lifespan=lifespan)
     app.include_router(seats_api.router(SeatAuth(secrets), settings))
+    app.include_router(recordings_api.router(SeatAuth(secrets), settings))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

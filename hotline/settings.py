@@ -114,6 +114,9 @@ class Settings:
     asr_category_rules: str = ""
     # How long a worker waits for Asterisk to finish writing a call's recordings.
     asr_recording_wait_s: float = 20.0
+    # An answered call this long over with no job (its enqueue was lost: the fallback path,
+    # or Redis down at the hang-up) gets one from the workers' periodic check.
+    asr_lost_after_s: float = 30.0
 
     @property
     def run_dir(self) -> Path:

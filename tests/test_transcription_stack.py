@@ -180,3 +180,32 @@ def test_corrupt_audio_fails_with_its_reason_and_blocks_no_other_job(
     assert wait_transcription(stack, good, "done").segments
     events = stack.tickets.get(bad).events  # type: ignore[union-attr]
     assert any(e.kind == "transcription_failed" for e in events)
+
+
+def test_a_fallback_call_is_recorded_and_its_lost_job_found_by_the_workers(
+        stack: Stack, tmp_path: Path, workers: list[AsrWorker]) -> None:
+    _, citizen_pcap = speech_pcap(CITIZEN_SAYS, tmp_path, "citizen")
+    before = stack.tickets.count()
+    for node in ("fastagi", "fastagi-2"):
+        stack.hotline("stop", node)
+    try:
+        with Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+                  local_port=seat_port(27), variables={"ring_ms": "100"}, workdir=tmp_path):
+            stack.pause_fallback_members(except_seat="seat-027")
+            # No key: the fallback plays its apology and queues; the speech comes later.
+            caller = Sipp("citizen_speak.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                          calls=1, service="12345",
+                          variables={"speech_delay_ms": "7000", "talk_ms": "7000"},
+                          keys={"speech_pcap": str(citizen_pcap)}, workdir=tmp_path).start()
+            with caller:
+                assert caller.wait(timeout=60) == 0
+    finally:
+        for node in ("fastagi", "fastagi-2"):
+            stack.hotline("start", node)
+    wait_for(lambda: stack.tickets.count() > before, 10, "the ticket")
+    ticket = stack.wait_closed(stack.tickets.list_recent(limit=1)[0].ticket_id)
+    assert (ticket.source, ticket.outcome) == ("fallback", "answered")
+    assert stack.tickets.transcription(ticket.ticket_id) is None  # the fallback queued nothing
+    start_worker(workers, asr_env(stack, asr_lost_after_s="0"), "asr-f", tmp_path)
+    record = wait_transcription(stack, ticket.ticket_id, "done")
+    assert {"구멍이", "있습니다"} <= set(leg_text(record, "citizen").split())

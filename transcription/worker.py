@@ -44,8 +44,7 @@ from transcription.segments import in_time_order
 log = logging.getLogger("transcription.worker")
 
 HOUSEKEEPING_EVERY_S = 60.0  # retention sweep and lost-enqueue check
-LOST_AFTER = timedelta(seconds=30)  # an answered call this long over with no job: enqueue it
-LOST_LOOKBACK = timedelta(days=1)
+LOST_LOOKBACK = timedelta(days=1)  # older calls without a job predate the recordings
 
 
 @dataclass(frozen=True)
@@ -233,7 +232,8 @@ class Worker:
         now = datetime.now(UTC)
         count = 0
         for ticket_id in self.tickets.answered_without_transcription(
-                ended_before=now - LOST_AFTER, ended_after=now - LOST_LOOKBACK):
+                ended_before=now - timedelta(seconds=self.settings.asr_lost_after_s),
+                ended_after=now - LOST_LOOKBACK):
             if self.tickets.transcription_queued(ticket_id):
                 jobs.enqueue(self.redis, ticket_id)
                 count += 1

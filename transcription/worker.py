@@ -133,6 +133,12 @@ class Worker:
             jobs.finish(self.redis, job)
             return JobOutcome(ticket_id, "failed")
         try:
+            known = self.tickets.transcription(ticket_id)
+            if known is not None and known.status in ("done", "failed"):
+                # A second entry for a finished job (two enqueuers raced): nothing to do.
+                # `hotline asr-requeue` sets the status back to queued first.
+                jobs.finish(self.redis, job)
+                return JobOutcome(ticket_id, known.status)
             tries = self.tickets.transcription_started(ticket_id, worker=self.name)
         except TicketNotFound:
             log.error("job %s: no ticket %s: dropped", job.entry_id, ticket_id)

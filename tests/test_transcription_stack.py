@@ -127,6 +127,9 @@ def test_recordings_only_through_the_api_and_every_access_audited(
     assert httpx.get(f"{url}/recordings/video", auth=own).status_code == 404
     transcript = httpx.get(f"{url}/transcript", auth=own)
     assert transcript.status_code == 200 and transcript.json()["status"] == "queued"
+    ticket = stack.tickets.get(ticket_id)
+    assert ticket is not None and ticket.answered_at is not None
+    assert transcript.json()["recording_started_at"] == ticket.answered_at.isoformat()
     audit = stack.tickets.recording_accesses(ticket_id)
     assert [(a.who, a.leg, a.outcome) for a in audit] == [
         ("seat-023", "citizen", "denied"), ("seat-022", "citizen", "served"),

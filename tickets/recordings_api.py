@@ -22,7 +22,7 @@ from hotline.settings import Settings
 from seats.auth import SeatAuth, basic
 from tickets.ids import is_ticket_id
 from tickets.models import RECORDING_LEGS
-from tickets.store import TicketStore
+from tickets.store import TicketRecord, TicketStore
 from transcription.recordings import recording_path
 
 
@@ -41,7 +41,7 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
 
     Seat = Annotated[str, Depends(seat_of)]
 
-    async def check_access(ticket_id: str, seat: str) -> None:
+    async def check_access(ticket_id: str, seat: str) -> TicketRecord:
         if not is_ticket_id(ticket_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {ticket_id!r}")
         record = await asyncio.to_thread(tickets().get, ticket_id)
@@ -50,6 +50,7 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
         if record.seat != seat:
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"{seat} did not handle ticket {ticket_id}")
+        return record
 
     @api.get("/{ticket_id}/recordings/{leg}", response_class=FileResponse,
              responses={200: {"content": {"audio/wav": {}}}})
@@ -79,10 +80,15 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
 
     @api.get("/{ticket_id}/transcript")
     async def transcript(ticket_id: str, seat: Seat) -> dict[str, Any]:
-        await check_access(ticket_id, seat)
+        """Segment times are seconds from the start of the recording, the answer:
+        ``recording_started_at`` turns them into wall-clock times."""
+        ticket = await check_access(ticket_id, seat)
         record = await asyncio.to_thread(tickets().transcription, ticket_id)
-        if record is None:
-            return {"ticket_id": ticket_id, "status": "none", "segments": []}
-        return record.as_dict()
+        body: dict[str, Any] = (
+            {"ticket_id": ticket_id, "status": "none", "segments": []} if record is None
+            else record.as_dict())
+        answered = ticket.answered_at
+        body["recording_started_at"] = answered.isoformat() if answered else None
+        return body
 
     return api

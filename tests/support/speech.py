@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import struct
 import subprocess
+import wave
 from pathlib import Path
 
 RATE = 8000
@@ -26,9 +27,20 @@ def synthesise(text: str, wav: Path, voice: str = "ko") -> Path:
     return wav
 
 
-def wav_seconds(wav: Path) -> float:
-    out = subprocess.run(["soxi", "-D", str(wav)], check=True, capture_output=True, text=True)
-    return float(out.stdout)
+def long_recording(speech: Path, seconds: float, target: Path) -> Path:
+    """A recording-like WAV of the given length: the speech, 1.5 s of silence, again."""
+    with wave.open(str(speech), "rb") as source:
+        pcm = source.readframes(source.getnframes())
+    pause = b"\x00\x00" * int(1.5 * RATE)
+    size = int(seconds * RATE) * 2
+    repeats = size // (len(pcm) + len(pause)) + 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(((pcm + pause) * repeats)[:size])
+    return target
 
 
 def _checksum(header: bytes) -> int:

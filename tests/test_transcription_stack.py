@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -63,6 +63,23 @@ def answered_call(stack: Stack, workdir: Path, seat: int, *, citizen_says: str =
     ticket = stack.wait_closed(stack.tickets.list_recent(limit=1)[0].ticket_id)
     assert ticket.outcome == "answered"
     return ticket.ticket_id
+
+
+def recorded_ticket(stack: Stack, workdir: Path, seconds: float) -> str:
+    """An answered ticket written through the store, with recordings written by the test
+    (speech, silence, again): for the tests about jobs rather than calls."""
+    now = datetime.now(UTC)
+    ticket_id = stack.tickets.open_ticket(caller="13800000000", dialled="12345",
+                                          channel_id=f"recorded-{time.time_ns()}", at=now)
+    stack.tickets.mark_answered(ticket_id, seat="seat-030", at=now)
+    stack.tickets.close(ticket_id, outcome="answered", at=now + timedelta(seconds=seconds))
+    speech = workdir / "speech.wav"
+    if not speech.exists():
+        synthesise(CITIZEN_SAYS, speech)
+    for leg in ("citizen", "agent"):
+        long_recording(speech, seconds,
+                       recording_path(stack.settings.recordings_dir, ticket_id, leg))
+    return ticket_id
 
 
 def wait_transcription(stack: Stack, ticket_id: str, status: str,
@@ -158,15 +175,8 @@ def test_open_vocabulary_transcript_is_within_the_call(
 
 def test_a_killed_workers_job_is_taken_over_by_another(
         stack: Stack, tmp_path: Path, workers: list[AsrWorker]) -> None:
-    # A ticket with two 90 s legs (written by the test): the first worker is surely mid-job
-    # when it is killed, whatever the machine's load.
-    ticket_id = stack.tickets.open_ticket(caller="13800000024", dialled="12345",
-                                          channel_id=f"kill-test-{time.time_ns()}")
-    stack.tickets.mark_answered(ticket_id, seat="seat-024", at=datetime.now(UTC))
-    stack.tickets.close(ticket_id, outcome="answered", at=datetime.now(UTC))
-    speech = synthesise(CITIZEN_SAYS, tmp_path / "speech.wav")
-    for leg in ("citizen", "agent"):
-        long_recording(speech, 90, recording_path(stack.settings.recordings_dir, ticket_id, leg))
+    # Two 90 s legs: the first worker is surely mid-job when it is killed, whatever the load.
+    ticket_id = recorded_ticket(stack, tmp_path, seconds=90)
     stack.hotline("asr-requeue", ticket_id)
     env = asr_env(stack, phrases=False, asr_claim_idle_s="3")
     first = start_worker(workers, env, "asr-first", tmp_path).wait_ready()
@@ -184,11 +194,11 @@ def test_a_killed_workers_job_is_taken_over_by_another(
 
 def test_corrupt_audio_fails_with_its_reason_and_blocks_no_other_job(
         stack: Stack, tmp_path: Path, workers: list[AsrWorker]) -> None:
-    bad = answered_call(stack, tmp_path, seat=25, talk_ms=3000)
-    good = answered_call(stack, tmp_path, seat=26, talk_ms=3000)
-    path = recording_path(stack.settings.recordings_dir, bad, "citizen")
-    path.write_bytes(os.urandom(4000))
-    os.utime(path, (time.time(), time.time()))
+    bad = recorded_ticket(stack, tmp_path, seconds=5)
+    good = recorded_ticket(stack, tmp_path, seconds=5)
+    recording_path(stack.settings.recordings_dir, bad, "citizen").write_bytes(os.urandom(4000))
+    for ticket_id in (bad, good):
+        stack.hotline("asr-requeue", ticket_id)
     start_worker(workers, asr_env(stack, asr_max_tries="2", asr_recording_wait_s="1"),
                  "asr-c", tmp_path)
     failed = wait_transcription(stack, bad, "failed")

@@ -31,6 +31,7 @@ from hotline.settings import Settings
 from ivr_flows.announcements import announcement
 from ivr_flows.intake import BARGE_IN_KEYS, Step, caller_number, plan_for
 from tickets.store import TicketStore
+from transcription.after_hangup import queue_transcription
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,8 @@ class CallSession:
                     # The caller was served before the transfer: the ticket stays answered.
                     await self._ticket("close", self.ticket_id, outcome="answered",
                                        at=utcnow())
+                    await queue_transcription(self.s.distributor.client, self.s.tickets,
+                                              self.ticket_id)
         finally:
             if self.queued:
                 with contextlib.suppress(Exception):
@@ -264,7 +267,9 @@ class CallSession:
         ring = self.s.settings.ring_timeout_s
         role = "consult" if self.consulting_seat else "call"
         predial = f"b({SEAT_PREDIAL}^s^1({ticket}^{self.call_id}))"
-        on_answer = f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{ticket}^{role})"
+        # A transfer leg records apart from the first seat's files (see the dialplan).
+        suffix = f"-{self.transfer.replace(':', '-')}" if self.transfer else ""
+        on_answer = f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{ticket}^{role}^{suffix})"
         # m: the caller keeps hearing music while the seat rings (Dial takes the music
         # over from SET MUSIC ON, so it is not stopped first). t: the seat may transfer
         # with its phone's keys, or the seat API may do it for the agent.
@@ -297,6 +302,7 @@ class CallSession:
         # The ticket keeps the last seat that answered (the transfer target, if any).
         await self._ticket("close", self.ticket_id, outcome="answered", at=ended,
                            talk_seconds=talk_s)
+        await queue_transcription(self.s.distributor.client, self.s.tickets, self.ticket_id)
 
     async def _consultation_ended(self, offer: Offer) -> None:
         """This consultation's line is gone. Whether the agent completed the transfer was

@@ -25,6 +25,7 @@ TRANSFER_CONTEXT = "hotline-transfer"
 EXPERT_PREFIX = "7"  # 7 + a department's number: that department's experts
 AGENT_PREFIX = "8"  # 8 + a seat number (8007 -> seat-007): that agent
 SPY_CONTEXT = "hotline-spy"  # ChanSpy for supervisors (supervision/spy.py)
+RECORD_CALL = "hotline-record"
 OMIT = "<omit>"  # a dialplan line that this mode leaves out
 
 
@@ -45,6 +46,22 @@ def transfer_extension(target: str, settings: Settings) -> str:
         return f"{AGENT_PREFIX}{name.removeprefix('seat-')}"
     raise ValueError(f"unknown transfer target {target!r}: use expert:<department> or "
                      "agent:<seat>")
+
+
+def record_call_context(settings: Settings) -> str:
+    """Records an answered call on the seat's channel, named by ticket id (ARG1, or the
+    inherited HOTLINE_REC_TICKET on the fallback path). On that channel MixMonitor's
+    receive feed is the agent and its transmit feed the citizen. The worker derives the
+    same paths (transcription.recordings.recording_path). A transferred call's next seat
+    records under the ticket id plus ARG2 (e.g. -expert-water): MixMonitor cannot append
+    to a WAV, and the first seat's files must not be overwritten."""
+    folder = settings.recordings_dir.resolve()
+    return f"""[{RECORD_CALL}]
+exten => s,1,Set(LOCAL(ticket)=${{IF($["${{ARG1}}" != ""]?${{ARG1}}:${{HOTLINE_REC_TICKET}})}})
+ same => n,ExecIf($["${{ticket}}" = ""]?Return())
+ same => n,Set(LOCAL(base)={folder}/${{ticket:0:8}}/${{ticket}}${{ARG2}})
+ same => n,MixMonitor(${{base}}-mix.wav,r(${{base}}-agent.wav)t(${{base}}-citizen.wav))
+ same => n,Return()"""
 
 
 def extensions_conf(settings: Settings) -> str:
@@ -84,6 +101,10 @@ def extensions_conf(settings: Settings) -> str:
         f" same => n,Goto({TRANSFER_CONTEXT},${{EXTEN}},1)"
         for number, department in settings.legacy_numbers.items())
     queue_agi = "" if settings.intake == "app_queue" else FALLBACK_AGI_ANSWERED
+    # The fallback records too: Queue()'s gosub runs on the seat's channel once connected.
+    queue_record = "" if settings.intake == "app_queue" else RECORD_CALL
+    record_ticket = (OMIT if settings.intake == "app_queue"
+                     else " same => n,Set(__HOTLINE_REC_TICKET=${HOTLINE_TICKET})")
     # t: the seat may transfer; b(): the predial handler that labels the seat's INVITE.
     queue_options = f"tb({SEAT_PREDIAL}^s^1(${{HOTLINE_TICKET}}^${{UNIQUEID}}))"
     body = f"""[general]
@@ -106,7 +127,8 @@ exten => _X.,1,Set(HOTLINE_DIALLED=${{EXTEN}})
 {fallback_open}
  same => n,Answer()
 {apology}
- same => n,Queue({FALLBACK_QUEUE},{queue_options},,,,{queue_agi})
+{record_ticket}
+ same => n,Queue({FALLBACK_QUEUE},{queue_options},,,,{queue_agi},{queue_record})
  same => n(done),Hangup()
 exten => h,1,ExecIf($["${{HOTLINE_FALLBACK}}" = "1"]?AGI({FALLBACK_AGI},close))
 
@@ -122,12 +144,15 @@ exten => s,1,ExecIf($["${{ARG1}}" != ""]?Set(PJSIP_HEADER(add,X-Hotline-Ticket)=
 ; handler frees the seat when its channel ends, wherever a transfer has moved the call.
 [{SEAT_ANSWERED}]
 exten => s,1,Set(CHANNEL(hangup_handler_push)={SEAT_HANGUP},s,1(${{ARG1}},${{ARG2}}))
+ same => n,Gosub({RECORD_CALL},s,1(${{ARG3}},${{ARG5}}))
  same => n,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}},${{ARG4}})
  same => n,Return()
 
 [{SEAT_HANGUP}]
 exten => s,1,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}})
  same => n,Return()
+
+{record_call_context(settings)}
 
 ; A supervisor listens to, whispers into or barges into a seat's call: the API's AMI
 ; Originate rings the supervisor's own seat into here, with SPY_SEAT set. No seat can

@@ -30,6 +30,7 @@ from supervision.hub import Hub
 from supervision.live import LiveStats
 from supervision.screen_pop import ScreenPops
 from tickets import api as tickets_api
+from tickets import recordings_api
 from tickets.form import TicketForms
 from tickets.store import TicketStore
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(supervision_ws.router(auth))
     app.include_router(tickets_api.router(auth, settings))
     app.include_router(pages.router())
+    app.include_router(recordings_api.router(auth, settings))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

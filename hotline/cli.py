@@ -8,6 +8,7 @@
     hotline user add NAME --role agent|supervisor|admin [--seat seat-001]
     hotline user list | remove NAME | token NAME [--ttl-s N]
     hotline asterisk "pjsip show endpoints"
+    hotline asr-worker | asr-requeue TICKET | recordings-sweep   (transcription/cli.py)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import redis
 
 from hotline import provision, services
 from hotline.settings import PROJECT_DIR, Settings, load_settings
+from transcription.cli import add_commands as add_transcription_commands
 
 
 def _configure(settings: Settings) -> None:
@@ -254,6 +256,7 @@ def parser() -> argparse.ArgumentParser:
     ast = sub.add_parser("asterisk", help="run an Asterisk CLI command")
     ast.add_argument("command", nargs="+")
     ast.set_defaults(func=cmd_asterisk)
+    add_transcription_commands(sub)
     return top
 
 

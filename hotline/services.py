@@ -63,6 +63,12 @@ def asterisk_service(settings: Settings) -> Service:
     binds = [PROJECT_DIR]
     if not settings.state_dir.resolve().is_relative_to(PROJECT_DIR):
         binds.append(settings.state_dir.resolve())
+    # Recordings are for the authenticated API only: the folder is closed to other users.
+    recordings = settings.recordings_dir.resolve()
+    recordings.mkdir(parents=True, exist_ok=True)
+    recordings.chmod(0o700)
+    if not any(recordings.is_relative_to(path) for path in binds):
+        binds.append(recordings)
     steps = [f"mount --bind /proc {root}/proc", f"mount --bind /dev {root}/dev"]
     for path in binds:
         steps.append(f"mkdir -p {shlex.quote(f'{root}{path}')}")

@@ -111,6 +111,28 @@ class Settings:
     # otherwise a path (relative paths are in the log dir).
     queue_log: str = "queue_log"
 
+    # Recording and transcription. Every answered call is recorded (citizen leg, agent leg,
+    # mix) into recordings_folder (empty: <state_dir>/recordings), one sub-folder per day.
+    # Workers on other machines need the same folder (a shared mount).
+    recordings_folder: str = ""
+    recording_retention_days: float = 180.0  # older recordings are deleted by the sweep
+    # The Vosk model folder (production: vosk-model-cn-0.22 or vosk-model-small-cn-0.22,
+    # provisioned by the operator). Required by `hotline asr-worker`.
+    asr_model_path: str = ""
+    asr_max_tries: int = 3  # a job that failed (or crashed its worker) this often is failed
+    asr_claim_idle_s: float = 60.0  # a job silent this long is taken over by another worker
+    # Phrase-list mode: a text file with one phrase per line becomes the Vosk grammar.
+    # Empty: open vocabulary.
+    asr_phrases_file: str = ""
+    asr_unknown_word: str = "[unk]"  # the model's unknown-word token, added to the grammar
+    # Keyword -> category rules (CSV); empty: transcription/category_rules.csv.
+    asr_category_rules: str = ""
+    # How long a worker waits for Asterisk to finish writing a call's recordings.
+    asr_recording_wait_s: float = 20.0
+    # An answered call this long over with no job (its enqueue was lost: the fallback path,
+    # or Redis down at the hang-up) gets one from the workers' periodic check.
+    asr_lost_after_s: float = 30.0
+
     @property
     def run_dir(self) -> Path:
         return self.state_dir / "run"
@@ -131,6 +153,11 @@ class Settings:
     def asterisk_dir(self) -> Path:
         """Asterisk's etc, run, log and spool dirs for this state dir."""
         return self.state_dir / "asterisk"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return Path(self.recordings_folder) if self.recordings_folder else (
+            self.state_dir / "recordings")
 
     @property
     def secrets_file(self) -> Path:

@@ -346,8 +346,8 @@ def test_undeclared_variable_is_refused(workdir: Path) -> None:
 
 
 def test_scenarios_are_classified() -> None:
-    servers = {"seat_answer", "seat_answer_hangup", "seat_answer_refer", "seat_no_answer",
-               "test_registrar"}
+    servers = {"seat_answer", "seat_answer_hangup", "seat_answer_refer", "seat_answer_speak",
+               "seat_no_answer", "test_registrar"}
     servers |= {"test_reject_uas", "test_rtp_sink_uas"}
     scenario_dir = Path(__file__).parent / "sipp"
     for path in sorted(scenario_dir.glob("*.xml")):

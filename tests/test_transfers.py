@@ -13,6 +13,7 @@ from support.sipp import Sipp
 from support.stack import Stack, seat_port, wait_for
 
 from acd.events import decode_entries
+from transcription.recordings import recording_path
 
 pytestmark = pytest.mark.stack
 
@@ -72,6 +73,11 @@ def test_softphone_blind_transfer_to_an_expert_queue(stack: Stack, tmp_path: Pat
     # Each seat's part of the call ended exactly once.
     assert sorted(e["seat"] for e in events if e["type"] == "ended") == ["seat-051", "seat-052"]
     assert_all_ready(stack, "seat-051", "seat-052")
+    # The expert's part is recorded beside the first seat's, not over it.
+    first_mix = recording_path(stack.settings.recordings_dir, ticket_id, "mix")
+    wait_for(lambda: (first_mix.parent / f"{ticket_id}-expert-water-mix.wav").is_file(), 10,
+             "the expert's recording")
+    assert first_mix.is_file()
 
 
 def test_api_blind_transfer_to_another_agent(stack: Stack, tmp_path: Path) -> None:

@@ -153,3 +153,62 @@ Ticket.disposition = mapped_column(String(16), nullable=True)  # type: ignore[at
 Ticket.unit = mapped_column(String(128), nullable=True)  # type: ignore[attr-defined]
 # The screen pop looks up a caller's earlier tickets.
 Index("ix_tickets_caller", Ticket.caller)
+
+
+# --- transcription (recordings -> Vosk -> segments) ---------------------------------------------
+
+TRANSCRIPTION_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
+SPEAKERS: tuple[str, ...] = ("citizen", "agent")
+RECORDING_LEGS: tuple[str, ...] = ("citizen", "agent", "mix")
+
+
+class Transcription(Base):
+    """The state of one ticket's transcription job (one per ticket), and its suggestion."""
+
+    __tablename__ = "transcriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_pk: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # TRANSCRIPTION_STATUSES
+    # Tries started so far, counted when a worker takes the job (so crashes count too).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the last try failed
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A suggestion from the keyword rules; the agent decides the ticket's category.
+    suggested_category: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    suggestion_basis: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class TranscriptSegment(Base):
+    """One recognised utterance on one leg: who, when (seconds from the answer), what, how sure."""
+
+    __tablename__ = "transcript_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_pk: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    speaker: Mapped[str] = mapped_column(String(16))  # SPEAKERS
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+
+
+class RecordingAccess(Base):
+    """Audit: every request for a recording, served or not. Keeps the readable ticket id (not a
+    foreign key) so that requests for unknown tickets are audited too."""
+
+    __tablename__ = "recording_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ticket_id: Mapped[str] = mapped_column(String(32), index=True)
+    leg: Mapped[str] = mapped_column(String(16))
+    file: Mapped[str] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(128))
+    client: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(16))  # served, denied, missing

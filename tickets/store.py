@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -31,8 +31,12 @@ from tickets.models import (
     ABANDON_STAGES,
     OUTCOMES,
     SOURCES,
+    SPEAKERS,
+    RecordingAccess,
     Ticket,
     TicketEvent,
+    Transcription,
+    TranscriptSegment,
     as_utc,
 )
 
@@ -91,6 +95,46 @@ class TicketRecord:
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly: datetimes as ISO 8601 strings (UTC)."""
         return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    """One recognised utterance; start and end in seconds from the answer (recording start)."""
+
+    speaker: str  # citizen or agent
+    start_s: float
+    end_s: float
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class TranscriptionRecord:
+    ticket_id: str
+    status: str
+    attempts: int
+    worker: str | None
+    reason: str | None
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    suggested_category: str | None
+    suggestion_basis: str | None
+    segments: list[SegmentRecord] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class RecordingAccessRecord:
+    at: datetime
+    ticket_id: str
+    leg: str
+    file: str
+    who: str
+    client: str
+    outcome: str
 
 
 def _jsonable(value: Any) -> Any:
@@ -483,6 +527,140 @@ class TicketStore:
         """Close the engine's pooled connections."""
         self._engine.dispose()
 
+    # --- transcription and recording audit -----------------------------------------------
+
+    def _ticket_pk(self, session: Session, ticket_id: str) -> int:
+        pk = session.scalar(select(Ticket.id).where(Ticket.ticket_id == ticket_id))
+        if pk is None:
+            raise TicketNotFound(ticket_id)
+        return int(pk)
+
+    def transcription_queued(self, ticket_id: str, *, at: datetime | None = None,
+                             again: bool = False) -> bool:
+        """Notes that the ticket's transcription job is queued. True if it was not known yet
+        (or ``again`` asked for a fresh run: tries start from zero). A known job is left
+        alone otherwise, so a second enqueue of the same hang-up does nothing."""
+        when = _when(at)
+        try:
+            with self._writing() as session:
+                pk = self._ticket_pk(session, ticket_id)
+                row = session.scalar(
+                    select(Transcription).where(Transcription.ticket_pk == pk).with_for_update())
+                if row is not None and not again:
+                    return False
+                if row is None:
+                    session.add(Transcription(ticket_pk=pk, status="queued", attempts=0,
+                                              queued_at=when))
+                else:
+                    row.status, row.attempts, row.reason, row.queued_at = "queued", 0, None, when
+                    row.started_at = row.finished_at = None
+        except IntegrityError:  # another process queued it at the same moment
+            return False
+        return True
+
+    def transcription_started(self, ticket_id: str, *, worker: str,
+                              at: datetime | None = None) -> int:
+        """A worker takes the job: counts the try and returns how many tries there were."""
+        when = _when(at)
+        with self._writing() as session:
+            pk = self._ticket_pk(session, ticket_id)
+            row = session.scalar(
+                select(Transcription).where(Transcription.ticket_pk == pk).with_for_update())
+            if row is None:
+                row = Transcription(ticket_pk=pk, status="queued", attempts=0, queued_at=when)
+                session.add(row)
+            row.attempts = (row.attempts or 0) + 1
+            row.status, row.worker, row.started_at = "running", worker, when
+            return row.attempts
+
+    def transcription_done(self, ticket_id: str, segments: Sequence[SegmentRecord], *,
+                           suggested_category: str | None = None, suggestion_basis: str = "",
+                           at: datetime | None = None) -> None:
+        """Stores the transcript, replacing any earlier one: a job run twice leaves one copy."""
+        when = _when(at)
+        for segment in segments:
+            _choice("speaker", segment.speaker, SPEAKERS)
+        with self._writing() as session:
+            pk = self._ticket_pk(session, ticket_id)
+            # Lock the ticket: two workers finishing the same job take turns (PostgreSQL).
+            session.scalar(select(Ticket.id).where(Ticket.id == pk).with_for_update())
+            session.execute(delete(TranscriptSegment).where(TranscriptSegment.ticket_pk == pk))
+            session.add_all(TranscriptSegment(
+                ticket_pk=pk, speaker=s.speaker, start_s=s.start_s, end_s=s.end_s, text=s.text,
+                confidence=s.confidence) for s in segments)
+            row = session.scalar(select(Transcription).where(Transcription.ticket_pk == pk))
+            if row is None:
+                row = Transcription(ticket_pk=pk, attempts=1, queued_at=when)
+                session.add(row)
+            row.status, row.reason, row.finished_at = "done", None, when
+            row.suggested_category = suggested_category
+            row.suggestion_basis = suggestion_basis or None
+
+    def transcription_try_failed(self, ticket_id: str, *, reason: str, final: bool,
+                                 at: datetime | None = None) -> None:
+        """A try failed: the reason is kept; ``final`` marks the job failed for good."""
+        when = _when(at)
+        with self._writing() as session:
+            pk = self._ticket_pk(session, ticket_id)
+            row = session.scalar(
+                select(Transcription).where(Transcription.ticket_pk == pk).with_for_update())
+            if row is None:
+                row = Transcription(ticket_pk=pk, attempts=1, queued_at=when)
+                session.add(row)
+            row.reason = reason[:10_000]
+            row.status = "failed" if final else "queued"
+            if final:
+                row.finished_at = when
+
+    def transcription(self, ticket_id: str) -> TranscriptionRecord | None:
+        """The ticket's transcription state and segments (in time order), or None."""
+        with self._reading() as session:
+            pk = self._ticket_pk(session, ticket_id)
+            row = session.scalar(select(Transcription).where(Transcription.ticket_pk == pk))
+            if row is None:
+                return None
+            segments = session.scalars(
+                select(TranscriptSegment).where(TranscriptSegment.ticket_pk == pk)
+                .order_by(TranscriptSegment.start_s, TranscriptSegment.id)).all()
+            return TranscriptionRecord(
+                ticket_id=ticket_id, status=row.status, attempts=row.attempts,
+                worker=row.worker, reason=row.reason, queued_at=row.queued_at,
+                started_at=row.started_at, finished_at=row.finished_at,
+                suggested_category=row.suggested_category,
+                suggestion_basis=row.suggestion_basis,
+                segments=[SegmentRecord(speaker=s.speaker, start_s=s.start_s, end_s=s.end_s,
+                                        text=s.text, confidence=s.confidence)
+                          for s in segments])
+
+    def answered_without_transcription(self, *, ended_before: datetime, ended_after: datetime,
+                                       limit: int = 100) -> list[str]:
+        """Answered calls that ended before the given time and have no transcription job:
+        their enqueue was lost (the fallback path, or Redis down at hang-up)."""
+        with self._reading() as session:
+            rows = session.scalars(
+                select(Ticket.ticket_id)
+                .outerjoin(Transcription, Transcription.ticket_pk == Ticket.id)
+                .where(Ticket.outcome == "answered", Ticket.ended_at < as_utc(ended_before),
+                       Ticket.ended_at >= as_utc(ended_after), Transcription.id.is_(None))
+                .order_by(Ticket.ended_at).limit(limit)).all()
+            return list(rows)
+
+    def log_recording_access(self, *, ticket_id: str, leg: str, file: str, who: str,
+                             client: str, outcome: str, at: datetime | None = None) -> None:
+        with self._writing() as session:
+            session.add(RecordingAccess(at=_when(at), ticket_id=ticket_id[:32], leg=leg[:16],
+                                        file=file, who=who[:128], client=client[:128],
+                                        outcome=outcome[:16]))
+
+    def recording_accesses(self, ticket_id: str) -> list[RecordingAccessRecord]:
+        with self._reading() as session:
+            rows = session.scalars(select(RecordingAccess)
+                                   .where(RecordingAccess.ticket_id == ticket_id)
+                                   .order_by(RecordingAccess.at, RecordingAccess.id)).all()
+            return [RecordingAccessRecord(at=r.at, ticket_id=r.ticket_id, leg=r.leg,
+                                          file=r.file, who=r.who, client=r.client,
+                                          outcome=r.outcome) for r in rows]
+
 
 def _record(ticket: Ticket) -> TicketRecord:
     return TicketRecord(
@@ -518,6 +696,9 @@ def default_database_url() -> str:
 
 __all__ = [
     "EventRecord",
+    "RecordingAccessRecord",
+    "SegmentRecord",
+    "TranscriptionRecord",
     "SQLITE_BUSY_TIMEOUT_S",
     "TicketNotFound",
     "TicketRecord",

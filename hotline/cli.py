@@ -261,7 +261,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:
+        # Everything after "test" is pytest's, options first included (-k, --durations).
+        args = parser().parse_args(["test"])
+        args.pytest_args = argv[1:]
+    else:
+        args = parser().parse_args(argv)
     return int(args.func(load_settings(), args))
 
 

@@ -17,12 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 from support.accounts import login_as
-from support.asr import AGENT_SAYS, CITIZEN_SAYS, AsrWorker, asr_env
+from support.asr import AGENT_SAYS, CITIZEN_SAYS, RULES, AsrWorker, asr_env
 from support.sipp import Sipp
 from support.speech import long_recording, speech_pcap, synthesise
 from support.stack import Stack, seat_port, wait_for
 
 from tickets.store import TranscriptionRecord
+from transcription.categories import load_rules, suggest
 from transcription.recordings import recording_path
 
 pytestmark = pytest.mark.stack
@@ -120,10 +121,15 @@ def test_phrase_list_transcript_of_both_legs_lands_on_the_ticket(
     for segment in record.segments:
         assert 0 <= segment.start_s < segment.end_s <= ticket.talk_seconds
         assert 0 < segment.confidence <= 1
-    # The rule table's suggestion (병원 = hospital -> 03), shown on the ticket.
-    assert record.suggested_category == "03"
-    assert record.suggestion_basis is not None and "병원" in record.suggestion_basis
-    assert any(e.kind == "transcribed" and "03" in e.detail for e in ticket.events)
+    # The rule table's suggestion, shown on the ticket: what the rules make of what was
+    # heard (병원 = hospital -> 03, 구멍 = hole -> 05; the most hits win, ties the first).
+    expected = suggest(load_rules(RULES), (segment.text for segment in record.segments))
+    assert expected is not None and record.suggested_category == expected.code
+    assert record.suggested_category in ("03", "05")
+    assert record.suggestion_basis is not None
+    assert any(keyword in record.suggestion_basis for keyword in expected.keywords)
+    code = record.suggested_category
+    assert any(e.kind == "transcribed" and code in e.detail for e in ticket.events)
 
     # Running the job again replaces the transcript: no duplicated segments.
     stack.hotline("asr-requeue", ticket_id)

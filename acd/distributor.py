@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from acd import keys
+from acd.events import decode_fields, text
 from acd.models import AcdError, Offer, QueueEstimate, SeatState, WaitingCall
 from acd.routing import GENERAL, Routing
 from acd.scripts import OPERATIONS, source
@@ -69,9 +70,7 @@ class Distributor:
                         call.dialled, call.department_hint or "", routing.priority,
                         ",".join(routing.skills), ",".join(routing.overflow_skills),
                         int(routing.overflow_after_s * 1000), routing.queue)
-        if isinstance(seat, bytes):
-            seat = seat.decode()
-        return Offer(call_id=call.call_id, seat=seat) if seat else None
+        return Offer(call_id=call.call_id, seat=text(seat)) if seat else None
 
     async def leave(self, call_id: str, reason: str) -> None:
         await self._run("leave", call_id, reason)
@@ -97,10 +96,10 @@ class Distributor:
             pipe.hget(key, "consultation")
             pipe.hdel(key, "consultation")
             found, _ = await pipe.execute()
-        return found.decode() if isinstance(found, bytes) else found
+        return text(found) if found else None
 
     async def call_state(self, call_id: str) -> dict[str, str]:
-        return _decoded(await self.client.hgetall(keys.call_key(call_id)))
+        return decode_fields(await self.client.hgetall(keys.call_key(call_id)))
 
     # The agent side.
     async def login(self, seat: str, skills: str = DEFAULT_SKILLS) -> None:
@@ -122,7 +121,7 @@ class Distributor:
         await self._run("registration", seat, "1" if registered else "0")
 
     async def seat_state(self, seat: str) -> dict[str, str]:
-        state = _decoded(await self.client.hgetall(keys.agent_key(seat)))
+        state = decode_fields(await self.client.hgetall(keys.agent_key(seat)))
         state.setdefault("state", SeatState.LOGGED_OUT.value)
         return state
 
@@ -132,11 +131,3 @@ class Distributor:
 
     async def waiting_count(self, skill: str = GENERAL) -> int:
         return int(await self.client.zcard(keys.waiting_key(skill)))
-
-
-def _decoded(raw: dict[Any, Any]) -> dict[str, str]:
-    return {_text(k): _text(v) for k, v in raw.items()}
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -9,11 +9,16 @@ the moment it becomes possible, on whichever node caused it.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from acd import keys
 from acd.events import decode_fields, text
@@ -22,6 +27,13 @@ from acd.routing import GENERAL, Routing
 from acd.scripts import OPERATIONS, source
 
 DEFAULT_SKILLS = f"{GENERAL}:1"
+# How long a request waits out Redis restarting (AOF on, so its state comes back) before
+# it fails; a failed call session hands its caller to the dialplan's fallback.
+REDIS_RETRY_S = 10.0
+NODE_TTL_MS = 4000
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def now_ms() -> int:
@@ -34,11 +46,33 @@ class Distributor:
         self.node = node
         self._scripts = {op: client.register_script(source(op)) for op in OPERATIONS}
 
+    async def _retrying(self, request: Callable[[], Awaitable[T]]) -> T:
+        deadline = time.monotonic() + REDIS_RETRY_S
+        delay = 0.05
+        while True:
+            try:
+                return await request()
+            except (RedisConnectionError, RedisTimeoutError):
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("Redis unreachable; retrying in %.2f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
     async def _run(self, operation: str, *args: str | int) -> Any:
+        script = self._scripts[operation]
         try:
-            return await self._scripts[operation](keys=[], args=[now_ms(), *args])
+            # The time is taken per attempt: a retried script acts at its own moment.
+            return await self._retrying(lambda: script(keys=[], args=[now_ms(), *args]))
         except ResponseError as exc:
             raise AcdError(str(exc)) from exc
+
+    # Liveness of the FastAGI nodes (see acd/reconcile.py).
+    async def heartbeat(self) -> None:
+        await self.client.set(keys.node_key(self.node), now_ms(), px=NODE_TTL_MS)
+
+    async def node_alive(self, node: str) -> bool:
+        return bool(await self._retrying(lambda: self.client.exists(keys.node_key(node))))
 
     async def configure(self, *, policy: str, wrapup_s: float, offer_timeout_s: float,
                         announce_every_s: float = 0) -> None:
@@ -52,7 +86,7 @@ class Distributor:
 
     async def announce_every_s(self) -> float:
         """How often a waiting caller hears position and wait; 0 is never (the default)."""
-        raw = await self.client.hget(keys.CONFIG, "announce_every_ms")
+        raw = await self._retrying(lambda: self.client.hget(keys.CONFIG, "announce_every_ms"))
         return int(raw or 0) / 1000
 
     async def estimate(self, call_id: str) -> QueueEstimate | None:
@@ -98,8 +132,16 @@ class Distributor:
             found, _ = await pipe.execute()
         return text(found) if found else None
 
+    # A seat whose softphone vanished mid-call (seats/presence.py hangs its line up).
+    async def mark_seat_lost(self, call_id: str, seat: str) -> None:
+        await self.client.set(keys.seat_lost_key(call_id), seat, ex=300)
+
+    async def take_seat_lost(self, call_id: str) -> bool:
+        return bool(await self._retrying(lambda: self.client.getdel(keys.seat_lost_key(call_id))))
+
     async def call_state(self, call_id: str) -> dict[str, str]:
-        return decode_fields(await self.client.hgetall(keys.call_key(call_id)))
+        return decode_fields(await self._retrying(
+            lambda: self.client.hgetall(keys.call_key(call_id))))
 
     # The agent side.
     async def login(self, seat: str, skills: str = DEFAULT_SKILLS) -> None:
@@ -121,7 +163,8 @@ class Distributor:
         await self._run("registration", seat, "1" if registered else "0")
 
     async def seat_state(self, seat: str) -> dict[str, str]:
-        state = decode_fields(await self.client.hgetall(keys.agent_key(seat)))
+        state = decode_fields(await self._retrying(
+            lambda: self.client.hgetall(keys.agent_key(seat))))
         state.setdefault("state", SeatState.LOGGED_OUT.value)
         return state
 

@@ -26,3 +26,13 @@ def ready_key(skill: str) -> str:
 
 def offers_channel(node: str) -> str:
     return OFFERS_CHANNEL_PREFIX + node
+
+
+def node_key(node: str) -> str:
+    """A FastAGI node's heartbeat; it expires a few seconds after the process dies."""
+    return f"acd:node:{node}"
+
+
+def seat_lost_key(call_id: str) -> str:
+    """Set when the seat's softphone vanished mid-call: the caller is queued again."""
+    return f"acd:seat_lost:{call_id}"

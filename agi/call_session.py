@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from acd.distributor import Distributor
@@ -34,6 +34,9 @@ from tickets.store import TicketStore
 from transcription.after_hangup import queue_transcription
 
 log = logging.getLogger(__name__)
+
+# A caller whose agent's softphone vanished goes ahead of new callers (like a transfer).
+REJOIN_PRIORITY = 20
 
 # DIALSTATUS values after which the seat did not take the call.
 SEAT_DID_NOT_ANSWER = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
@@ -79,6 +82,7 @@ class CallSession:
         self.transfer = channel.env.get("agi_arg_1", "")
         self.transfer_ticket = channel.env.get("agi_arg_2", "")
         self.consulting_seat: str | None = None
+        self.rejoined = 0  # times queued again after a seat's softphone vanished
 
     def _background(self, work: Awaitable[object]) -> None:
         async def logged() -> None:
@@ -115,7 +119,7 @@ class CallSession:
         except CallerHungUp as gone:
             await self._abandoned(gone.stage)
         except ChannelGone:
-            await self._abandoned("queue" if self.queued else "greeting")
+            await self._channel_lost()
         finally:
             if self.queued:
                 # Whatever happened, the call must not linger in the queue.
@@ -209,6 +213,10 @@ class CallSession:
             if offer is None:
                 offer = await self._wait_offer()
             status = await self._dial(offer)
+            if status == "ANSWER" and not self.consulting_seat and \
+                    await self.s.distributor.take_seat_lost(self.call_id):
+                offer = await self._queue_again_after_lost_seat(offer, routing)
+                continue
             if status == "ANSWER":
                 if self.consulting_seat:
                     await self._consultation_ended(offer)
@@ -224,6 +232,29 @@ class CallSession:
             await self.s.distributor.offer_failed(self.call_id, offer.seat, "no_answer")
             offer = None
             await self.channel.command("SET MUSIC ON default")
+
+    async def _queue_again_after_lost_seat(self, lost: Offer, routing: Routing) -> Offer | None:
+        """The seat's softphone vanished mid-call: the caller hears why, and goes back to
+        the queue ahead of new callers, with the same ticket."""
+        await self.s.distributor.call_ended(self.call_id, lost.seat)
+        self.queued = False
+        if self.ticket_id is not None:
+            await self._ticket("add_event", self.ticket_id, "seat_lost", lost.seat, at=utcnow())
+        reply = await self.channel.command("STREAM FILE", self.s.settings.prompt("seat_lost"),
+                                           '""')
+        if reply.hung_up or self.channel.hangup.is_set():
+            raise CallerHungUp("queue")
+        await self.channel.command("SET MUSIC ON default")
+        self.rejoined += 1
+        # A new ACD call id: the lost one is over (caller_uniqueid() still finds the line).
+        self.call_id = f"{self.call_id.split('-', 1)[0]}-again{self.rejoined}"
+        offer = await self.s.distributor.enqueue(WaitingCall(
+            call_id=self.call_id, ticket_id=self.ticket_id or "",
+            caller=self.channel.env.get("agi_callerid", ""),
+            dialled=self.channel.env.get("agi_extension", "")),
+            replace(routing, priority=max(routing.priority, REJOIN_PRIORITY)))
+        self.queued = True
+        return offer
 
     async def _wait_offer(self) -> Offer:
         every = await self.s.distributor.announce_every_s()
@@ -313,6 +344,23 @@ class CallSession:
             await self._ticket("add_event", self.ticket_id, "consult_ended", offer.seat,
                                at=utcnow())
 
+    async def _channel_lost(self) -> None:
+        """Asterisk closed the AGI connection without a hang-up first (it stopped, or the
+        channel was torn down): the seat, if any, is free, and the ticket is closed with
+        what is known: answered if the seat had answered, else abandoned."""
+        stage = "ringing" if self.seat else "queue" if self.queued else "greeting"
+        if self.seat:
+            with contextlib.suppress(Exception):
+                await self.s.distributor.call_ended(self.call_id, self.seat)
+        elif self.queued:
+            with contextlib.suppress(Exception):
+                await self.s.distributor.leave(self.call_id, "channel lost")
+        self.queued = False
+        if self.ticket_id is not None:
+            await self._ticket("add_event", self.ticket_id, "channel_lost", stage, at=utcnow())
+            await self._ticket("close_unfinished", self.ticket_id, at=utcnow(), stage=stage,
+                               seat=self.seat)
+
     async def _abandoned(self, stage: str) -> None:
         if self.queued:
             with contextlib.suppress(Exception):
@@ -347,7 +395,14 @@ async def seat_ended(services: Services, channel: AgiChannel) -> None:
     call_id, seat = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2))
     if not (call_id and seat):
         return
+    call = await services.distributor.call_state(call_id)
     await services.distributor.call_ended(call_id, seat)  # first: a caller may be waiting
+    node, orphan = call.get("node", ""), call.get("ticket", "")
+    if orphan and node and not await services.distributor.node_alive(node):
+        # The caller's session died mid-call (its process was killed): nobody else will
+        # close this ticket.
+        await asyncio.to_thread(services.tickets.close_unfinished, orphan, at=utcnow(),
+                                seat=seat)
     consultation = await services.distributor.take_consultation(seat)
     if not consultation:
         return

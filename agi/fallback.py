@@ -50,15 +50,8 @@ def _answered(agi: AGI, store: TicketStore) -> None:
 
 def _close(agi: AGI, store: TicketStore) -> None:
     ticket = agi.get_variable("HOTLINE_TICKET")
-    if not ticket:
-        return
-    record = store.get(ticket)
-    if record is None or record.status == "closed":
-        return
-    if record.answered_at is not None:
-        store.close(ticket, outcome="answered", at=_now(), seat=record.seat)
-    else:
-        store.close(ticket, outcome="abandoned", at=_now(), abandon_stage="queue")
+    if ticket:
+        store.close_unfinished(ticket, at=_now(), stage="queue")
 
 
 ACTIONS = {"open": _open, "answered": _answered, "close": _close}

@@ -20,7 +20,7 @@ from agi.channel import AgiChannel
 from hotline.process import run_service, serve_until_stopped
 from hotline.redis_client import redis_client
 from hotline.settings import load_settings
-from tickets.store import TicketStore
+from tickets.outbox import BufferedTicketStore
 
 log = logging.getLogger("agi.server")
 
@@ -44,6 +44,19 @@ def _route(services: Services, handler_name: str) -> Callable[[Request], Awaitab
     return endpoint
 
 
+async def keep_heartbeat(distributor: Distributor, every_s: float = 1.0) -> None:
+    """While this process lives, its calls are its own: the reconciler (acd/reconcile.py)
+    takes over the calls of a node whose heartbeat has stopped."""
+    while True:
+        try:
+            await distributor.heartbeat()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # Redis restarting: the key outlives a short gap
+            log.warning("heartbeat failed", exc_info=True)
+        await asyncio.sleep(every_s)
+
+
 async def serve() -> None:
     settings = load_settings()
     client = redis_client(settings.redis_url)
@@ -51,8 +64,10 @@ async def serve() -> None:
     distributor = Distributor(client, node)
     offers = OfferListener(client, distributor)
     await offers.start()
+    heartbeat = asyncio.create_task(keep_heartbeat(distributor), name="heartbeat")
     services = Services(settings=settings, distributor=distributor, offers=offers,
-                        tickets=TicketStore(settings.effective_database_url))
+                        tickets=BufferedTicketStore(settings.effective_database_url,
+                                                        settings.redis_url))
     app = FastAgiApplication()
     app.add_route("call", _route(services, "call"))
     app.add_route("answered", _route(services, "answered"))
@@ -62,6 +77,7 @@ async def serve() -> None:
     log.info("FastAGI listening on %s:%s as node %s", settings.fastagi_host,
              settings.fastagi_port, node)
     await serve_until_stopped(server)
+    heartbeat.cancel()
     await offers.stop()
     await client.aclose()
 

@@ -89,6 +89,9 @@ def extensions_conf(settings: Settings) -> str:
  same => n(node),Set(__HOTLINE_AGI={node_address})
  same => n,AGI(${{HOTLINE_AGI}}/call,${{HOTLINE_TRANSFER}},${{HOTLINE_TRANSFER_TICKET}})
  same => n,GotoIf($["${{HOTLINE_DONE}}" = "1"]?done)
+ ; The session died after its caller was served (its process was killed mid-call): the
+ ; call is over, not to be queued again. The seat's hang-up handler closes the ticket.
+ same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?done)
  same => n,Set(HOTLINE_TRY=$[${{HOTLINE_TRY}} + 1])
  same => n,GotoIf($[{unreachable_and_untried}]?node)
  ; No FastAGI node took the call, or its session died: the fallback keeps it served.
@@ -183,6 +186,7 @@ exten => _X.,1,Set(HOTLINE_TRANSFER_TICKET=${{HOTLINE_TICKET}})
  same => n,Set(HOTLINE_TICKET=)
  same => n,Set(HOTLINE_DONE=)
  same => n,Set(BLINDTRANSFER=)
+ same => n,Set(DIALSTATUS=)
  same => n,Goto(hotline-intake,${{EXTEN}},1)
 """
     return "\n".join(line for line in body.split("\n") if line != OMIT)

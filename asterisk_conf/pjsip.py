@@ -63,7 +63,11 @@ def static_contact(settings: Settings, number: int) -> str | None:
 def _seat(settings: Settings, secrets: Secrets, number: int) -> str:
     name = seat_name(number)
     contact = static_contact(settings, number)
-    aor = f"contact = {contact}" if contact else "max_contacts = 1\nremove_existing = yes"
+    # A softphone that vanishes is noticed by qualify (OPTIONS). Load-test seats with a
+    # fixed contact are not qualified.
+    qualify = f"\nqualify_frequency = {settings.seat_qualify_s}" if settings.seat_qualify_s else ""
+    aor = (f"contact = {contact}" if contact
+           else f"max_contacts = 1\nremove_existing = yes{qualify}")
     return f"""[{name}]
 type = endpoint
 context = from-seat

@@ -1,4 +1,4 @@
-"""The ACD's background service: the sweeper and the seats' presence watcher.
+"""The ACD's background service: the sweeper, the presence watcher and the reconciler.
 
     python -m hotline.acd_service
 
@@ -15,9 +15,11 @@ import uuid
 from acd.distributor import Distributor
 from acd.sweeper import run_sweeper
 from hotline.process import run_service, serve_until_stopped
+from hotline.reconciler import Reconciler
 from hotline.redis_client import redis_client
 from hotline.settings import Settings, load_settings
 from seats.presence import PresenceWatcher
+from tickets.outbox import BufferedTicketStore, flush_outbox
 
 log = logging.getLogger("hotline.acd_service")
 
@@ -36,13 +38,34 @@ async def serve() -> None:
     presence = PresenceWatcher(settings, distributor)
     await presence.start()
     sweeper = asyncio.create_task(run_sweeper(distributor), name="sweeper")
+    tickets = BufferedTicketStore(settings.effective_database_url, settings.redis_url)
+    reconciler = Reconciler(settings, distributor, tickets)
+    await reconciler.start()
+    flusher = asyncio.create_task(run_flusher(tickets), name="ticket-outbox")
     # A health port, so `hotline status` and the start-up wait see the service.
     server = await asyncio.start_server(_health, "127.0.0.1", settings.acd_port)
-    log.info("ACD service up: sweeper, presence; health on 127.0.0.1:%s", settings.acd_port)
+    log.info("ACD service up: sweeper, presence, reconciler; health on 127.0.0.1:%s",
+             settings.acd_port)
     await serve_until_stopped(server)
     sweeper.cancel()
+    flusher.cancel()
+    reconciler.stop()
     presence.stop()
+    tickets.dispose()
     await client.aclose()
+
+
+async def run_flusher(tickets: BufferedTicketStore, interval_s: float = 1.0) -> None:
+    """Ticket writes buffered while the database was away go in as soon as it is back."""
+    while True:
+        try:
+            while await asyncio.to_thread(flush_outbox, tickets, tickets.redis) > 0:
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # Redis restarting: next tick
+            log.warning("ticket outbox flush failed", exc_info=True)
+        await asyncio.sleep(interval_s)
 
 
 async def _health(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -47,7 +47,7 @@ def redis_service(settings: Settings) -> Service:
         name="redis",
         argv=["redis-server", "--bind", "127.0.0.1", "--port", str(settings.redis_port),
               "--protected-mode", "yes", "--dir", str(data), "--appendonly", "yes",
-              "--appendfsync", "everysec", "--daemonize", "no", "--save", "60 1000"],
+              "--appendfsync", "always", "--daemonize", "no", "--save", "60 1000"],
         host="127.0.0.1", port=settings.redis_port, protocol="redis",
     )
 

@@ -84,6 +84,9 @@ class Settings:
     # to the fallback's plain Queue() with nothing of ours: the benchmarks' baseline.
     intake: str = "fastagi"
     ring_timeout_s: int = 15  # an offer rings this long, then the agent is paused
+    # A registered softphone is sent OPTIONS this often (0: never). One that stops
+    # answering is unavailable, and its call in progress goes back to the queue.
+    seat_qualify_s: int = 10
     # The ACD: longest_idle (default), least_calls or skill_level picks among ready agents.
     selection_policy: str = "longest_idle"
     wrapup_s: float = 30.0  # after-call work; the agent may end it early

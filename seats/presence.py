@@ -12,10 +12,8 @@ import asyncio
 import logging
 from typing import Any
 
-from panoramisk import Manager
-
 from acd.distributor import Distributor
-from hotline.secrets import load_secrets
+from hotline.ami import ResilientManager
 from hotline.settings import Settings, seat_name
 
 log = logging.getLogger(__name__)
@@ -36,7 +34,7 @@ class PresenceWatcher:
         self.distributor = distributor
         self.seats = set(settings.seat_names())
         self.static = {seat_name(n) for n in range(1, settings.static_seat_count + 1)}
-        self.manager: Manager | None = None
+        self.manager: ResilientManager | None = None
         self.synced = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -46,12 +44,8 @@ class PresenceWatcher:
         task.add_done_callback(self._tasks.discard)
 
     async def start(self) -> None:
-        secrets = load_secrets(self.settings)
-        self.manager = Manager(
-            loop=asyncio.get_running_loop(), host="127.0.0.1", port=self.settings.ami_port,
-            username=secrets.ami_user, secret=secrets.ami_password, ping_delay=5,
-            ping_interval=5, reconnect_timeout=1,
-            on_connect=lambda manager: self._spawn(self.resync()))
+        self.manager = ResilientManager(self.settings,
+                                        on_ready=lambda _: self._spawn(self.resync()))
         self.manager.register_event("ContactStatus", self._on_contact_status)
         self.manager.connect()
 
@@ -59,12 +53,30 @@ class PresenceWatcher:
         if self.manager is not None:
             self.manager.close()
 
-    def _on_contact_status(self, _: Manager, event: Any) -> None:
+    def _on_contact_status(self, _: ResilientManager, event: Any) -> None:
         seat = seat_of(event.get("AOR") or event.get("EndpointName") or "")
         status = event.get("ContactStatus", "")
         if seat in self.seats and seat not in self.static and \
                 (status in REACHABLE or status in UNREACHABLE):
             self._spawn(self.report(seat, status in REACHABLE))
+            if status == "Unreachable":
+                self._spawn(self.seat_vanished(seat))
+
+    async def seat_vanished(self, seat: str) -> None:
+        """The softphone stopped answering OPTIONS: a call it was on is silence for the
+        caller. Its line is hung up and the caller's session queues the caller again."""
+        try:
+            agent = await self.distributor.seat_state(seat)
+            line, call = agent.get("channel", ""), agent.get("call", "")
+            if agent.get("state") != "on_call" or not (line and call):
+                return
+            assert self.manager is not None
+            await self.distributor.mark_seat_lost(call, seat)
+            log.warning("%s vanished during %s: hanging up %s", seat, call, line)
+            # 38: network out of order.
+            await self.manager.send_action({"Action": "Hangup", "Channel": line, "Cause": "38"})
+        except Exception:
+            log.warning("could not end the vanished %s's call", seat, exc_info=True)
 
     async def report(self, seat: str, registered: bool) -> None:
         try:
@@ -76,7 +88,6 @@ class PresenceWatcher:
         """Every seat's registration, from Asterisk's full contact list."""
         assert self.manager is not None
         try:
-            await asyncio.wait_for(self.manager.authenticated_future, 10)
             reply = await asyncio.wait_for(
                 self.manager.send_action({"Action": "PJSIPShowContacts"}), 10)
         except Exception:

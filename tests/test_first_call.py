@@ -223,7 +223,7 @@ def test_fifty_calls_in_a_row_leave_fifty_tickets(stack: Stack, tmp_path: Path) 
         stack.seat_ready("seat-010")
         calls = Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
                      calls=50, rate=2, concurrent_limit=1, service="12345",
-                     variables={"talk_ms": "300"}, workdir=tmp_path).start()
+                     variables={"talk_ms": "800"}, workdir=tmp_path).start()
         with calls:
             assert calls.wait(timeout=300) == 0
     wait_for(lambda: stack.tickets.count() == before + 50, 20, "50 tickets")

@@ -318,11 +318,13 @@ class TicketStore:
         department_hint: str | None = None,
         source: str = "ivr",
         at: datetime | None = None,
+        ticket_id: str | None = None,
     ) -> str:
         """Open a ticket for a call and return its readable id; logs an "opened" event.
 
         Idempotent per ``channel_id``: if that channel already has a ticket, its id is returned
-        and nothing is written.
+        and nothing is written. ``ticket_id`` is for a ticket whose id was given out while
+        the database was down (tickets/outbox.py); otherwise the day's counter numbers it.
         """
         caller = _text("caller", caller, max_len=_column_length("caller"))
         dialled = _text("dialled", dialled, max_len=_column_length("dialled"))
@@ -346,12 +348,12 @@ class TicketStore:
                     )
                     if existing is not None:
                         return existing
-                    ticket_id = next_ticket_id(session, created_at)
+                    number = ticket_id or next_ticket_id(session, created_at)
                     detail = f"source={source} caller={caller} dialled={dialled}"
                     if department_hint:
                         detail += f" department={department_hint}"
                     ticket = Ticket(
-                        ticket_id=ticket_id,
+                        ticket_id=number,
                         caller=caller,
                         dialled=dialled,
                         department_hint=department_hint,
@@ -363,7 +365,7 @@ class TicketStore:
                     ticket.events.append(TicketEvent(at=created_at, kind="opened", detail=detail))
                     session.add(ticket)
                     session.flush()
-                return ticket_id
+                return number
             except IntegrityError:
                 # Another writer opened a ticket for this channel at the same moment (its
                 # number was rolled back with our transaction).
@@ -490,6 +492,20 @@ class TicketStore:
             session.add(
                 TicketEvent(ticket_pk=ticket.id, at=when, kind="closed", detail=" ".join(parts))
             )
+
+    def close_unfinished(self, ticket_id: str, *, at: datetime, stage: str = "queue",
+                         seat: str | None = None) -> bool:
+        """Closes a ticket whose call ended without its session's report (the session
+        died, or the channel vanished with Asterisk): answered if a seat answered, else
+        abandoned at ``stage``. False if it was closed already."""
+        record = self.get(ticket_id)
+        if record is None or record.status == "closed":
+            return False
+        if record.answered_at is not None:
+            self.close(ticket_id, outcome="answered", at=at, seat=record.seat)
+        else:
+            self.close(ticket_id, outcome="abandoned", at=at, abandon_stage=stage, seat=seat)
+        return True
 
     # --- reads ---
 

@@ -118,6 +118,8 @@ class PostgresServer:
     data_dir: Path
     bin_dir: Path
     superuser_password: str = field(repr=False, default="")
+    start_options: str = field(repr=False, default="")
+    log_file: Path | None = field(repr=False, default=None)
     _stopped: bool = field(default=False, repr=False)
 
     def __repr__(self) -> str:
@@ -149,6 +151,19 @@ class PostgresServer:
         finally:
             conn.close()
         return self.url_for(name)
+
+    def crash(self) -> None:
+        """The server goes away at once, as in a crash (pg_ctl stop -m immediate)."""
+        _as_postgres(
+            [str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "immediate",
+             "-w"], cwd=self.data_dir.parent)
+
+    def start_again(self) -> None:
+        """After :meth:`crash`: the same cluster on the same port."""
+        _as_postgres(
+            [str(self.bin_dir / "pg_ctl"), "start", "-D", str(self.data_dir), "-l",
+             str(self.log_file), "-o", self.start_options, "-w", "-t", "60"],
+            cwd=self.data_dir.parent)
 
     def stop(self) -> None:
         if self._stopped:
@@ -261,6 +276,8 @@ def start_postgres(base_dir: Path) -> PostgresServer:
         data_dir=data_dir,
         bin_dir=bin_dir,
         superuser_password=superuser_password,
+        start_options=options,
+        log_file=log_file,
     )
     try:
         _wait_ready(server.host, port, "postgres", superuser_password, "postgres")

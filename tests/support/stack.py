@@ -47,6 +47,7 @@ TEST_ENV = {
     "HOTLINE_RING_TIMEOUT_S": "4",
     "HOTLINE_WRAPUP_S": "0",
     "HOTLINE_OVERFLOW_S": "3",
+    "HOTLINE_SEAT_QUALIFY_S": "2",  # a vanished softphone is noticed within ~5 s
 }
 
 

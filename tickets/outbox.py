@@ -1,0 +1,167 @@
+"""Ticket writes that survive the database being away: buffered in Redis, flushed in order.
+
+A call session must never wait on, or fail with, the database. `BufferedTicketStore` is
+the ticket store the call path uses: each write goes to the database, unless the database
+is unreachable or earlier writes are still buffered, in which case it is appended to the
+`tickets:outbox` list in Redis (AOF, fsync always) and the call goes on. The ACD service's
+`flush_outbox` replays the list, oldest first, once the database answers again.
+
+- **Order.** While anything is buffered, every write is buffered, so a ticket's writes
+  reach the database in the order they were made (a close never overtakes its open).
+- **Ids.** A ticket opened while the database is down cannot take the day's counter; it
+  gets a number from 900001 up, from a Redis counter per day. The day's counter (30,000
+  calls a day in Jinan) never reaches those numbers, so the two never clash.
+- **Replays.** An entry is removed only after it is written. Replaying an open is
+  idempotent (one ticket per channel); a closed ticket ignores a second close.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from tickets.ids import format_ticket_id, local_day
+from tickets.store import TicketNotFound, TicketStore
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "tickets:outbox"
+DEAD = "tickets:outbox:dead"  # entries the database refused for good (kept, never dropped)
+LOCK = "tickets:outbox:lock"
+SPARE_NUMBERS_FROM = 900_000
+# The database is unreachable, not the request wrong: buffer and retry later.
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError,
+                                            DisconnectionError, PoolTimeoutError)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"__datetime__": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "__datetime__" in value:
+        return datetime.fromisoformat(value["__datetime__"])
+    return value
+
+
+def encode_write(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    return json.dumps({"method": method, "args": [_encode(a) for a in args],
+                       "kwargs": {k: _encode(v) for k, v in kwargs.items()}})
+
+
+def decode_write(raw: str | bytes) -> tuple[str, list[Any], dict[str, Any]]:
+    entry = json.loads(raw)
+    return (entry["method"], [_decode(a) for a in entry["args"]],
+            {k: _decode(v) for k, v in entry["kwargs"].items()})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, UNAVAILABLE) or (isinstance(exc, DBAPIError)
+                                            and exc.connection_invalidated)
+
+
+class BufferedTicketStore(TicketStore):
+    """The ticket store of the call path: writes never fail for want of a database."""
+
+    BUFFERED = ("add_event", "mark_queued", "mark_answered", "close", "close_unfinished",
+                "transcription_queued")
+
+    def __init__(self, database_url: str, redis_url: str) -> None:
+        super().__init__(database_url)
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=5)
+
+    def pending(self) -> int:
+        return int(self.redis.llen(OUTBOX))  # type: ignore[arg-type]
+
+    def _buffer(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # Every buffered write keeps its own moment, not the moment of the flush.
+        kwargs = {**kwargs, "at": kwargs.get("at") or datetime.now(UTC)}
+        self.redis.rpush(OUTBOX, encode_write(method, args, kwargs))
+        log.warning("database unavailable: ticket write %s buffered", method)
+
+    def _write(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if self.pending():
+            self._buffer(method, args, kwargs)
+            return None
+        try:
+            return getattr(TicketStore, method)(self, *args, **kwargs)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            self._buffer(method, args, kwargs)
+            return None
+
+    def open_ticket(self, **kwargs: Any) -> str:  # type: ignore[override]
+        if not self.pending():
+            try:
+                return super().open_ticket(**kwargs)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+        at = kwargs.get("at") or datetime.now(UTC)
+        day = local_day(at)
+        number = int(self.redis.incr(f"tickets:spare:{day}"))  # type: ignore[arg-type]
+        ticket_id = format_ticket_id(day, SPARE_NUMBERS_FROM + number)
+        self._buffer("open_ticket", (), {**kwargs, "at": at, "ticket_id": ticket_id})
+        return ticket_id
+
+    def add_event(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._write("add_event", *args, **kwargs)
+
+    def mark_queued(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._write("mark_queued", *args, **kwargs)
+
+    def mark_answered(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._write("mark_answered", *args, **kwargs)
+
+    def close(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._write("close", *args, **kwargs)
+
+    def close_unfinished(self, *args: Any, **kwargs: Any) -> bool:  # type: ignore[override]
+        return bool(self._write("close_unfinished", *args, **kwargs))
+
+    def transcription_queued(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._write("transcription_queued", *args, **kwargs)
+
+    def dispose(self) -> None:
+        super().dispose()
+        self.redis.close()
+
+
+def flush_outbox(store: TicketStore, client: redis.Redis, limit: int = 1000) -> int:
+    """Writes buffered ticket writes to the database, oldest first; how many were written.
+    Stops at the first write the database cannot take yet. One flusher at a time."""
+    if not client.set(LOCK, "1", nx=True, px=30_000):
+        return 0
+    written = 0
+    try:
+        while written < limit:
+            raw = client.lindex(OUTBOX, 0)
+            if raw is None:
+                break
+            method, args, kwargs = decode_write(raw)  # type: ignore[arg-type]
+            try:
+                getattr(TicketStore, method)(store, *args, **kwargs)
+            except Exception as exc:
+                if is_unavailable(exc):
+                    break
+                # A write the database refuses (e.g. a bug): kept aside, not retried forever.
+                level = logging.WARNING if isinstance(exc, TicketNotFound) else logging.ERROR
+                log.log(level, "buffered ticket write %s refused: %r", method, exc)
+                client.rpush(DEAD, json.dumps({"entry": raw.decode()  # type: ignore[union-attr]
+                                               , "error": repr(exc)}))
+            client.lpop(OUTBOX)
+            written += 1
+    finally:
+        client.delete(LOCK)
+    if written:
+        log.warning("flushed %d buffered ticket writes", written)
+    return written

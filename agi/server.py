@@ -20,6 +20,7 @@ from agi.channel import AgiChannel
 from hotline.process import run_service, serve_until_stopped
 from hotline.redis_client import redis_client
 from hotline.settings import load_settings
+from ivr_flows.caller_screening import CallerScreen
 from tickets.store import TicketStore
 
 log = logging.getLogger("agi.server")
@@ -52,7 +53,8 @@ async def serve() -> None:
     offers = OfferListener(client, distributor)
     await offers.start()
     services = Services(settings=settings, distributor=distributor, offers=offers,
-                        tickets=TicketStore(settings.effective_database_url))
+                        tickets=TicketStore(settings.effective_database_url),
+                        screen=CallerScreen(client, settings))
     app = FastAgiApplication()
     app.add_route("call", _route(services, "call"))
     app.add_route("answered", _route(services, "answered"))

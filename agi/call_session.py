@@ -29,6 +29,7 @@ from agi.channel import AgiChannel, ChannelGone
 from asterisk_conf.dialplan import SEAT_ANSWERED, SEAT_PREDIAL
 from hotline.settings import Settings
 from ivr_flows.announcements import announcement
+from ivr_flows.caller_screening import CallerScreen
 from ivr_flows.intake import BARGE_IN_KEYS, Step, caller_number, plan_for
 from tickets.store import TicketStore
 from transcription.after_hangup import queue_transcription
@@ -57,6 +58,7 @@ class Services:
     distributor: Distributor
     offers: OfferListener
     tickets: TicketStore
+    screen: CallerScreen
     background: set[asyncio.Future[None]] = field(default_factory=set)
 
 
@@ -112,6 +114,8 @@ class CallSession:
                 "open_ticket", caller=caller_number(env.get("agi_callerid")), dialled=dialled,
                 channel_id=self.call_id, department_hint=plan.department_hint, source="ivr"))
             await self.channel.set_variable("HOTLINE_TICKET", self.ticket_id)
+            if await self._refused_caller():
+                return
             await self._intake(plan.steps)
             routing = route_call(dialled, plan.department_hint, self.s.settings)
             await self._queue_until_answered(dialled, plan.department_hint, routing)
@@ -125,6 +129,18 @@ class CallSession:
                 # Whatever happened, the call must not linger in the queue.
                 with contextlib.suppress(Exception):
                     await self.s.distributor.leave(self.call_id, "session ended")
+
+    async def _refused_caller(self) -> bool:
+        """A harassing or blocked number (ivr_flows/caller_screening.py): the ticket keeps
+        the call as refused, the caller hears why, and the dialplan hangs up."""
+        verdict = await self.s.screen.check(self.channel.env.get("agi_callerid"), self.call_id)
+        if verdict.admitted:
+            return False
+        await self._ticket("add_event", self.ticket_id, "refused", verdict.detail, at=utcnow())
+        await self._ticket("close", self.ticket_id, outcome="refused", at=utcnow())
+        await self.channel.command("STREAM FILE", self.s.settings.prompt("caller_refused"), '""')
+        await self.channel.set_variable("HOTLINE_DONE", "1")
+        return True
 
     async def _intake(self, steps: tuple[Step, ...]) -> None:
         for step in steps:

@@ -20,6 +20,7 @@ from agi.channel import AgiChannel
 from hotline.process import run_service, serve_until_stopped
 from hotline.redis_client import redis_client
 from hotline.settings import load_settings
+from ivr_flows.caller_screening import CallerScreen
 from tickets.outbox import BufferedTicketStore
 
 log = logging.getLogger("agi.server")
@@ -67,7 +68,8 @@ async def serve() -> None:
     heartbeat = asyncio.create_task(keep_heartbeat(distributor), name="heartbeat")
     services = Services(settings=settings, distributor=distributor, offers=offers,
                         tickets=BufferedTicketStore(settings.effective_database_url,
-                                                        settings.redis_url))
+                                                    settings.redis_url),
+                        screen=CallerScreen(client, settings))
     app = FastAgiApplication()
     app.add_route("call", _route(services, "call"))
     app.add_route("answered", _route(services, "answered"))

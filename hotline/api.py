@@ -20,11 +20,12 @@ from hotline.accounts.tokens import TokenSigner
 from hotline.redis_client import redis_client
 from hotline.secrets import load_secrets
 from hotline.settings import Settings, load_settings
+from ivr_flows.caller_screening import CallerScreen
 from seats import api as seats_api
 from seats import transfer_api
 from seats.auth import SeatAuth
 from supervision import api as supervision_api
-from supervision import pages
+from supervision import blocklist_api, pages
 from supervision import ws as supervision_ws
 from supervision.hub import Hub
 from supervision.live import LiveStats
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = redis_client(settings.redis_url)
         app.state.distributor = Distributor(client, f"api-{uuid.uuid4().hex[:8]}")
+        app.state.screen = CallerScreen(client, settings)
         tickets = TicketStore(settings.effective_database_url)
         app.state.forms = TicketForms(tickets)
         app.state.hub = Hub()
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(seats_api.router(seat_auth, settings))
     app.include_router(transfer_api.router(seat_auth, settings))
     app.include_router(supervision_api.router(auth, settings))
+    app.include_router(blocklist_api.router(auth))
     app.include_router(supervision_ws.router(auth))
     app.include_router(tickets_api.router(auth, settings))
     app.include_router(pages.router())

@@ -99,6 +99,14 @@ class Settings:
     pause_reasons: str = "break,meal,training,meeting,no_answer"
     language: str = "zh"  # prompts: zh (default) or en
     legacy_numbers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LEGACY_NUMBERS))
+    # Harassing callers (ivr_flows/caller_screening.py): a number with more than
+    # harass_max_calls calls within harass_window_min minutes is refused with a prompt, and
+    # stays blocked for harass_block_min minutes (24 h). 0 calls turns the automatic rule
+    # off; a supervisor's blocks still apply. A supervisor may change all three at run time
+    # (PUT /api/supervisor/blocklist/rule).
+    harass_max_calls: int = 20
+    harass_window_min: float = 60.0
+    harass_block_min: float = 24 * 60.0
 
     # Accounts and the desk: how long a bearer token from POST /api/auth/token lasts.
     token_ttl_s: int = 12 * 3600

@@ -128,3 +128,35 @@ def test_desk_gets_the_screen_pop_and_saves_the_ticket(
     assert saved is not None
     assert (saved.summary, saved.category, saved.disposition, saved.unit, saved.seat) == (
         "咨询公积金提取流程", "050402", "转办", "市住房公积金中心", "seat-031")
+
+
+def test_wallboard_lists_blocked_numbers_and_unblocks_one(
+        stack: Stack, browser: webdriver.Chrome) -> None:
+    import httpx
+    from support.accounts import token
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    password = add_user(stack, "wallboard3", "supervisor")
+    headers = {"Authorization": f"Bearer {token(stack, 'wallboard3', password)}"}
+    api = f"{stack.api_url}/api/supervisor/blocklist"
+    reason = "<b>辱骂座席</b>"  # shown as text, never as markup
+    for number in ("13800000055", "+8613800000056"):
+        made = httpx.post(f"{api}/blocks", json={"number": number, "reason": reason},
+                          headers=headers)
+        assert made.status_code == 201, made.text
+    browser.get(f"{stack.api_url}/wallboard")
+    wait = WebDriverWait(browser, 15)
+    wait.until(lambda b: b.find_element(By.ID, "login").is_displayed())
+    browser.find_element(By.ID, "user").send_keys("wallboard3")
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    row = '#blocks tr[data-number="+8613800000056"]'
+    wait.until(lambda b: js_text(b, row) != "")
+    assert reason in js_text(browser, row) and "人工" in js_text(browser, row)
+    assert "今日拒接: 0" in js_text(browser, "#refused-today")
+    browser.save_screenshot(str(ARTIFACTS / "wallboard-blocklist.png"))
+    browser.find_element(By.CSS_SELECTOR, f"{row} button[data-act=unblock]").click()
+    wait.until(lambda b: js_text(b, row) == "")
+    assert [b["number"] for b in httpx.get(api, headers=headers).json()["blocks"]] == [
+        "13800000055"]
+    assert js_text(browser, '#blocks tr[data-number="13800000055"]') != ""

@@ -30,7 +30,8 @@ from sqlalchemy.types import TypeDecorator
 # so that later migrations can add values without rebuilding SQLite tables).
 SOURCES: tuple[str, ...] = ("ivr", "fallback")
 STATUSES: tuple[str, ...] = ("open", "closed")
-OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "unanswered", "failed")
+# refused: a harassing or blocked number, let go with a prompt (ivr_flows/caller_screening.py).
+OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "unanswered", "failed", "refused")
 ABANDON_STAGES: tuple[str, ...] = ("greeting", "announcement", "queue", "ringing")
 
 # Explicit constraint names, so that migrations (written by hand) can refer to them.

@@ -18,6 +18,7 @@ from hotline.process import run_service, serve_until_stopped
 from hotline.redis_client import redis_client
 from hotline.settings import Settings, load_settings
 from seats.presence import PresenceWatcher
+from seats.registration_guard import RegistrationGuard
 
 log = logging.getLogger("hotline.acd_service")
 
@@ -35,6 +36,8 @@ async def serve() -> None:
     await configure(settings, distributor)
     presence = PresenceWatcher(settings, distributor)
     await presence.start()
+    guard = RegistrationGuard(settings, client)  # blocks SIP brute-force sources
+    await guard.start()
     sweeper = asyncio.create_task(run_sweeper(distributor), name="sweeper")
     # A health port, so `hotline status` and the start-up wait see the service.
     server = await asyncio.start_server(_health, "127.0.0.1", settings.acd_port)
@@ -42,6 +45,7 @@ async def serve() -> None:
     await serve_until_stopped(server)
     sweeper.cancel()
     presence.stop()
+    guard.stop()
     await client.aclose()
 
 

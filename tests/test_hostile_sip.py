@@ -87,8 +87,9 @@ def test_carrier_call_with_a_seat_or_enterprise_caller_id_is_an_ordinary_call(
     assert ticket.dialled == "12345"
     assert ticket.outcome == "answered" and ticket.seat == "seat-011"
     assert ticket.source != "fallback"
-    enqueued = [fields for _, fields in stack.redis.xrange("acd:events")
-                if fields.get(b"type") == b"enqueued"]
+    events: list[tuple[bytes, dict[bytes, bytes]]] = stack.redis.xrange(  # type: ignore
+        "acd:events")
+    enqueued = [fields for _, fields in events if fields.get(b"type") == b"enqueued"]
     assert len(enqueued) == 1, enqueued
     assert enqueued[0][b"queue"] == b"general"
     assert enqueued[0][b"priority"] == b"0"

@@ -8,6 +8,7 @@ and the seats) and the carrier untouched.
 from __future__ import annotations
 
 import collections
+import time
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +132,31 @@ def contacts(stack: Stack) -> str:
     return stack.asterisk("pjsip show contacts")
 
 
-def guard_log(stack: Stack) -> str:
-    return (stack.settings.log_dir / "acd.log").read_text(errors="replace")
+def guard_log(stack: Stack, since: int = 0) -> str:
+    """The ACD service's log from byte `since` on (the file outlives stacks)."""
+    with open(stack.settings.log_dir / "acd.log", "rb") as log:
+        log.seek(since)
+        return log.read().decode("utf-8", "replace")
+
+
+def log_size(stack: Stack) -> int:
+    return (stack.settings.log_dir / "acd.log").stat().st_size
+
+
+@pytest.fixture
+def sqlite_stack(stack: Stack) -> Stack:
+    if stack.settings.database_url:
+        pytest.skip("the guard writes no ticket: the PostgreSQL run would repeat SQLite's")
+    return stack
 
 
 def test_register_brute_force_blocks_the_source_but_not_loopback(
-        stack: Stack, tmp_path: Path) -> None:
+        sqlite_stack: Stack, tmp_path: Path) -> None:
+    stack = sqlite_stack
     victim, seat = "seat-092", "seat-093"
     limit = stack.settings.sip_block_after
     assert stack.redis.zscore(BLOCKED_KEY, ATTACKER) is None
+    since = log_size(stack)
     try:
         # The attacker guesses seat-092's password, limit + 2 times.
         register(stack, tmp_path, ATTACKER, victim, wrong=True, calls=limit + 2)
@@ -147,9 +164,9 @@ def test_register_brute_force_blocks_the_source_but_not_loopback(
                  f"{ATTACKER} to be blocked")
         until = stack.redis.zscore(BLOCKED_KEY, ATTACKER)
         assert until is not None
-        wait_for(lambda: f"SIP block list applied: {ATTACKER}" in guard_log(stack), 15,
+        wait_for(lambda: f"SIP block list applied: {ATTACKER}" in guard_log(stack, since), 15,
                  "the block to reach Asterisk")
-        assert f"SIP source {ATTACKER} BLOCKED" in guard_log(stack)
+        assert f"SIP source {ATTACKER} BLOCKED" in guard_log(stack, since)
         # Even the right password from the attacker's address gets no 200 now.
         blocked = register(stack, tmp_path, ATTACKER, victim, timeout_s=4)
         statuses = [m.status for m in blocked.messages() if m.direction == "recv"]
@@ -194,3 +211,25 @@ def test_guard_counts_in_a_sliding_window_and_never_blocks_exempt_sources() -> N
     for ip in ("127.0.0.1", "10.0.0.2"):
         fake_failure(ip)
     assert not blocked
+
+
+def test_a_block_expires_by_itself(sqlite_stack: Stack, tmp_path: Path) -> None:
+    stack, source, seat = sqlite_stack, "127.0.0.4", "seat-097"
+    since = log_size(stack)
+    stack.redis.zadd(BLOCKED_KEY, {source: time.time() + 3})
+    try:
+        wait_for(lambda: f"applied: {source}" in guard_log(stack, since), 15, "the block")
+        refused = register(stack, tmp_path, source, seat, timeout_s=3)
+        assert {m.status for m in refused.messages() if m.direction == "recv"} == {403}
+        # Nobody lifts it: the guard drops it once it expires, and Asterisk answers again.
+        wait_for(lambda: source not in blocked_conf(stack), 20, "the block to expire")
+        assert stack.redis.zscore(BLOCKED_KEY, source) is None
+        ok = register(stack, tmp_path, source, seat)
+        assert ok.returncode == 0, ok.errors()
+    finally:
+        stack.hotline("sip", "unblock", source)
+        register(stack, tmp_path, source, seat, expires=0)
+
+
+def blocked_conf(stack: Stack) -> str:
+    return (stack.settings.asterisk_dir / "etc" / "pjsip_blocked.conf").read_text()

@@ -71,22 +71,28 @@ async def current_blocks(client: aioredis.Redis, now: float | None = None) -> li
     now = time.time() if now is None else now
     await client.zremrangebyscore(BLOCKED_KEY, "-inf", now)
     members = await client.zrangebyscore(BLOCKED_KEY, now, "+inf")
-    return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+    # Only addresses reach pjsip.conf: a member written by hand cannot inject config.
+    ips = {source_ip(m.decode() if isinstance(m, bytes) else str(m)) for m in members}
+    return sorted(ip for ip in ips if ip is not None)
 
 
-async def apply_blocks(settings: Settings, ips: list[str]) -> bool:
-    """Writes the ACL for these IPs and reloads res_pjsip if it changed; True if it did."""
+async def apply_blocks(settings: Settings, ips: list[str], reload_anyway: bool = False) -> bool:
+    """Writes the ACL for these IPs and reloads res_pjsip if it changed (or if asked to,
+    after a failed reload); True if it reloaded."""
     path = blocked_file(settings)
-    text = blocked_acl_conf(ips)
+    exempt = exempt_ips(settings)
+    text = blocked_acl_conf([ip for ip in ips if ip not in exempt])
     try:
-        if path.read_text() == text:
-            return False
+        unchanged = path.read_text() == text
     except OSError:
-        pass
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.chmod(0o600)
-    tmp.replace(path)
+        unchanged = False
+    if unchanged and not reload_anyway:
+        return False
+    if not unchanged:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.chmod(0o600)
+        tmp.replace(path)
     # res_pjsip rereads pjsip.conf and its includes (the acl objects with the rest);
     # registrations (astdb) and calls stay.
     reply = await ami_action(settings, {"Action": "Reload", "Module": "res_pjsip.so"},
@@ -116,6 +122,7 @@ class RegistrationGuard:
         self._sync_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
+        self._reload_pending = False
 
     async def start(self) -> None:
         secrets = load_secrets(self.settings)
@@ -172,7 +179,13 @@ class RegistrationGuard:
 
     async def sync(self) -> None:
         async with self._lock:
-            await apply_blocks(self.settings, await current_blocks(self.client))
+            ips = await current_blocks(self.client)
+            try:
+                await apply_blocks(self.settings, ips, reload_anyway=self._reload_pending)
+            except Exception:
+                self._reload_pending = True  # the file may be written already: retry
+                raise
+            self._reload_pending = False
 
     async def _sync_forever(self) -> None:
         while True:

@@ -193,6 +193,7 @@ def test_guard_counts_in_a_sliding_window_and_never_blocks_exempt_sources() -> N
     assert source_ip("IPV4/UDP/203.0.113.7/5060") == "203.0.113.7"
     assert source_ip("IPV6/UDP/2001:db8::1/5060") == "2001:db8::1"
     assert source_ip("garbage") is None
+    assert source_ip("1.2.3.4\n[evil]") is None
     assert {"127.0.0.1", "::1", "10.0.0.2"} <= guard.exempt
     # Two failures, a quiet spell longer than the window, two more: no block.
     assert not guard.record_failure("203.0.113.7", 0.0)

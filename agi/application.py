@@ -3,23 +3,30 @@
 panoramisk 1.4 reads the AGI environment with `while b'\\n\\n' not in buffer: read()`:
 a client that connects and closes (a health probe, a dropped call) makes `read()` return
 b'' forever and that loop spins, blocking every call in the process. Here the environment
-is read line by line with a time limit; EOF, junk or an unknown route closes only that
-connection.
+is read line by line with a time limit and size caps; EOF, junk, a missing uniqueid or
+channel, or an unknown route closes only that connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import OrderedDict
 
 from panoramisk.fast_agi import Application, Request
 
 log = logging.getLogger(__name__)
 
+# The whole environment must arrive within ENV_TIMEOUT_S (a slow-drip client is dropped
+# then), in at most MAX_ENV_LINES lines of MAX_LINE_BYTES: about 800 KB at the very most.
 ENV_TIMEOUT_S = 5.0
 MAX_ENV_LINES = 200
 MAX_LINE_BYTES = 4096
+# Asterisk's variable names; values may be any bytes (a caller's name in Latin-1, say).
+AGI_NAME = re.compile(r"agi_[a-z0-9_]{1,64}")
+# What every real FastAGI request from Asterisk carries, and the routes rely on.
+REQUIRED = ("agi_network_script", "agi_uniqueid", "agi_channel")
 
 
 class MalformedEnvironment(Exception):
@@ -38,10 +45,16 @@ async def read_environment(reader: asyncio.StreamReader) -> OrderedDict[str, str
         if not line:
             return headers
         key, sep, value = line.partition(": ")
-        if not sep or not key.startswith("agi_"):
+        if not sep or not AGI_NAME.fullmatch(key):
             raise MalformedEnvironment(f"not an AGI variable: {line[:80]!r}")
         headers[key] = value
     raise MalformedEnvironment("AGI environment too long")
+
+
+def check_environment(headers: OrderedDict[str, str]) -> None:
+    missing = [name for name in REQUIRED if not headers.get(name)]
+    if missing:
+        raise MalformedEnvironment(f"AGI environment without {', '.join(missing)}")
 
 
 class FastAgiApplication(Application):
@@ -50,6 +63,7 @@ class FastAgiApplication(Application):
         peer = writer.get_extra_info("peername")
         try:
             headers = await asyncio.wait_for(read_environment(reader), ENV_TIMEOUT_S)
+            check_environment(headers)
         except (MalformedEnvironment, TimeoutError, ConnectionError, ValueError) as exc:
             log.info("dropping FastAGI connection from %r: %s", peer, exc or "timeout")
             writer.close()

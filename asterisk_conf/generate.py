@@ -23,7 +23,7 @@ from asterisk_conf.dialplan import FALLBACK_AGI, FALLBACK_AGI_ANSWERED, extensio
 from asterisk_conf.layout import AsteriskLayout, layout_for
 from asterisk_conf.manager import manager_conf
 from asterisk_conf.modules import modules_conf
-from asterisk_conf.pjsip import pjsip_conf
+from asterisk_conf.pjsip import BLOCKED_FILE, blocked_acl_conf, pjsip_conf
 from asterisk_conf.queues import queues_conf
 from hotline.secrets import Secrets, load_secrets
 from hotline.settings import PROJECT_DIR, Settings, load_settings
@@ -82,6 +82,9 @@ def write_config(settings: Settings, secrets: Secrets | None = None) -> Asterisk
     for name, text in files.items():
         # pjsip.conf and manager.conf hold secrets.
         _write(layout.etc / name, text, 0o600)
+    if not (layout.etc / BLOCKED_FILE).exists():
+        # The registration guard owns it from here on (it follows the blocks in Redis).
+        _write(layout.etc / BLOCKED_FILE, blocked_acl_conf([]), 0o600)
     _write(layout.etc / "fallback.env", _fallback_env(settings), 0o600)
     _write(layout.agi_bin / FALLBACK_AGI, _fallback_script(layout, None), 0o755)
     _write(layout.agi_bin / FALLBACK_AGI_ANSWERED, _fallback_script(layout, "answered"), 0o755)

@@ -19,6 +19,6 @@ timestampevents = yes
 secret = {secrets.ami_password}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = system,call,agent,user,config,dtmf,reporting,cdr,dialplan
+read = system,call,agent,user,config,dtmf,reporting,cdr,dialplan,security
 write = system,call,agent,user,config,command,reporting,originate
 """

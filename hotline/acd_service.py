@@ -19,6 +19,7 @@ from hotline.reconciler import Reconciler
 from hotline.redis_client import redis_client
 from hotline.settings import Settings, load_settings
 from seats.presence import PresenceWatcher
+from seats.registration_guard import RegistrationGuard
 from tickets.outbox import BufferedTicketStore, flush_outbox
 
 log = logging.getLogger("hotline.acd_service")
@@ -37,6 +38,8 @@ async def serve() -> None:
     await configure(settings, distributor)
     presence = PresenceWatcher(settings, distributor)
     await presence.start()
+    guard = RegistrationGuard(settings, client)  # blocks SIP brute-force sources
+    await guard.start()
     sweeper = asyncio.create_task(run_sweeper(distributor), name="sweeper")
     tickets = BufferedTicketStore(settings.effective_database_url, settings.redis_url)
     reconciler = Reconciler(settings, distributor, tickets)
@@ -44,13 +47,14 @@ async def serve() -> None:
     flusher = asyncio.create_task(run_flusher(tickets), name="ticket-outbox")
     # A health port, so `hotline status` and the start-up wait see the service.
     server = await asyncio.start_server(_health, "127.0.0.1", settings.acd_port)
-    log.info("ACD service up: sweeper, presence, reconciler; health on 127.0.0.1:%s",
+    log.info("ACD service up: sweeper, presence, guard, reconciler; health on 127.0.0.1:%s",
              settings.acd_port)
     await serve_until_stopped(server)
     sweeper.cancel()
     flusher.cancel()
     reconciler.stop()
     presence.stop()
+    guard.stop()
     tickets.dispose()
     await client.aclose()
 

@@ -17,6 +17,7 @@ from hotline.accounts import api as accounts_api
 from hotline.accounts.auth import Auth
 from hotline.accounts.store import AccountStore
 from hotline.accounts.tokens import TokenSigner
+from hotline.log_redaction import uvicorn_log_config
 from hotline.redis_client import redis_client
 from hotline.secrets import load_secrets
 from hotline.settings import Settings, load_settings
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def main() -> None:
     settings = load_settings()
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="info")
+                log_level="info", log_config=uvicorn_log_config())  # no tokens in the log
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
     hotline user add NAME --role agent|supervisor|admin [--seat seat-001]
     hotline user list | remove NAME | token NAME [--ttl-s N]
     hotline asterisk "pjsip show endpoints"
+    hotline sip blocked | unblock IP   (seats/registration_guard.py)
     hotline asr-worker | asr-requeue TICKET | recordings-sweep   (transcription/cli.py)
 """
 
@@ -22,6 +23,7 @@ import redis
 
 from hotline import provision, services
 from hotline.settings import PROJECT_DIR, Settings, load_settings
+from seats.registration_guard import add_commands as add_sip_commands
 from transcription.cli import add_commands as add_transcription_commands
 
 
@@ -257,6 +259,7 @@ def parser() -> argparse.ArgumentParser:
     ast.add_argument("command", nargs="+")
     ast.set_defaults(func=cmd_asterisk)
     add_transcription_commands(sub)
+    add_sip_commands(sub)
     return top
 
 

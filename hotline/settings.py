@@ -70,6 +70,13 @@ class Settings:
     # Carrier trunks, identified by source IP (comma-separated list of IPs).
     carrier_ips: str = "127.0.0.2"
     service_number: str = "12345"
+    # REGISTER/INVITE brute force: a source with this many failed SIP authentications
+    # within the window is refused (a PJSIP ACL) for sip_block_for_s. Loopback 127.0.0.1,
+    # ::1, the carrier IPs and sip_block_exempt (comma-separated IPs) are never blocked.
+    sip_block_after: int = 10
+    sip_block_window_s: float = 60.0
+    sip_block_for_s: float = 900.0
+    sip_block_exempt: str = ""
 
     # Seats: seat-001 ... seat-NNN, each with its own secret and one registered contact.
     seat_count: int = 500
@@ -196,6 +203,9 @@ class Settings:
 
     def fastagi_ports(self) -> list[int]:
         return [self.fastagi_port + k for k in range(self.fastagi_nodes)]
+
+    def carrier_ip_list(self) -> list[str]:
+        return [ip.strip() for ip in self.carrier_ips.split(",") if ip.strip()]
 
     def seat_names(self) -> list[str]:
         return [seat_name(n) for n in range(1, self.seat_count + 1)]

@@ -28,3 +28,19 @@ def stack_session(request: pytest.FixtureRequest) -> Iterator[Stack]:
 def stack(stack_session: Stack) -> Stack:
     stack_session.reset()
     return stack_session
+
+
+# Some stack tests need one run, not two: what they check does not depend on the database.
+# They run on one backend (and are skipped, with the reason, on the other) to keep CI short.
+@pytest.fixture
+def sqlite_stack(stack: Stack) -> Stack:
+    if stack.settings.database_url:
+        pytest.skip("runs once, on the SQLite stack: the database makes no difference here")
+    return stack
+
+
+@pytest.fixture
+def postgres_stack(stack: Stack) -> Stack:
+    if not stack.settings.database_url:
+        pytest.skip("runs once, on the PostgreSQL stack (production's database)")
+    return stack

@@ -217,7 +217,9 @@ def test_seat_register_needs_its_password(stack: Stack, tmp_path: Path,
     assert (f"{name}/sip:" in contacts) == right_password
 
 
-def test_fifty_calls_in_a_row_leave_fifty_tickets(stack: Stack, tmp_path: Path) -> None:
+def test_fifty_calls_in_a_row_leave_fifty_tickets(sqlite_stack: Stack,
+                                                  tmp_path: Path) -> None:
+    stack = sqlite_stack  # once: concurrent writers on both databases are in test_ticket_store
     before = stack.tickets.count()
     with seat(stack, 10, "seat_answer.xml", tmp_path, ring_ms="50"):
         stack.seat_ready("seat-010")

@@ -29,14 +29,6 @@ from hotline.services import read_pid
 
 pytestmark = pytest.mark.stack
 
-SQLITE_ONLY = "no ticket is written: the PostgreSQL run would repeat the SQLite one"
-
-
-@pytest.fixture
-def sqlite_stack(stack: Stack) -> Stack:
-    if stack.settings.database_url:
-        pytest.skip(SQLITE_ONLY)
-    return stack
 
 
 # -- AMI and Redis: loopback only --------------------------------------------------------

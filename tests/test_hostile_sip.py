@@ -144,13 +144,6 @@ def log_size(stack: Stack) -> int:
     return (stack.settings.log_dir / "acd.log").stat().st_size
 
 
-@pytest.fixture
-def sqlite_stack(stack: Stack) -> Stack:
-    if stack.settings.database_url:
-        pytest.skip("the guard writes no ticket: the PostgreSQL run would repeat SQLite's")
-    return stack
-
-
 def test_register_brute_force_blocks_the_source_but_not_loopback(
         sqlite_stack: Stack, tmp_path: Path) -> None:
     stack = sqlite_stack

@@ -30,7 +30,6 @@ from hotline.services import read_pid
 pytestmark = pytest.mark.stack
 
 
-
 # -- AMI and Redis: loopback only --------------------------------------------------------
 
 def non_loopback_ipv4() -> list[str]:

@@ -19,11 +19,13 @@ with a reason, from the tickets; app_queue opens no tickets, so there: placed - 
 by the seats), new ERROR/WARNING lines in the service logs, and per process over the steady
 load (from the end of the warm-up, 3 minutes, when the talking calls level off, to the last
 call placed): RSS mean over its first and its last 5 minutes, the least-squares slope of
-RSS in MB/hour, CPU cores used and their slope; and CPU ms per call (from the first sample
-to the end of the last call). Short runs shrink the warm-up and the windows to a third of
-the load each. The CPU ratio compares all our processes with
-app_queue's Asterisk alone (what plain app_queue runs; our idle services beside it are
-reported too, and a ratio over all processes).
+RSS in MB/hour (and over the second half alone: a warm-up that fades flattens it, a leak
+does not), CPU cores used and their slope; and CPU ms per call (from the first sample to
+the end of the last call). Short runs shrink the warm-up and the windows to a third of the
+load each. The summary compares all our processes' CPU per call with app_queue's Asterisk
+alone (what plain app_queue runs; our idle services beside it are reported too, with a
+ratio over all processes), and the RSS slopes of both modes over the same span (the
+baseline's length) of each run.
 
     .venv/bin/python -m bench.soak [--minutes 30] [--baseline-minutes 10] [--rate 1]
                                    [--seats 200] [--talk-ms 180000] [--samples-out FILE]
@@ -233,6 +235,7 @@ def process_figures(samples: list[Sample], name: str, load_s: float) -> dict[str
     warmup = w["warmup_s"]
     rss = [(s.t, s.rss_mb[name]) for s in samples if name in s.rss_mb and s.t <= load_s]
     steady = [(t, v) for t, v in rss if t >= warmup]
+    half = (warmup + load_s) / 2  # a warm-up that lasts longer shows as a flatter 2nd half
     first = mean([v for t, v in steady if t <= w["first_to_s"]])
     last = mean([v for t, v in steady if t >= w["last_from_s"]])
     cpu = [(s.t, s.cpu_s[name]) for s in samples if name in s.cpu_s and warmup <= s.t <= load_s]
@@ -246,6 +249,8 @@ def process_figures(samples: list[Sample], name: str, load_s: float) -> dict[str
                                     if first is not None and last is not None else None),
         "rss_max_mb": max((v for _, v in rss), default=None),
         "rss_slope_mb_per_h": rounded(slope_per_hour(steady)),
+        "rss_slope_2nd_half_mb_per_h": rounded(slope_per_hour([p for p in steady
+                                                                if p[0] >= half])),
         "cpu_cores_mean": round((cpu[-1][1] - cpu[0][1]) / span, 3) if span else None,
         "cpu_cores_slope_per_h": rounded(slope_per_hour(cores), 3),
     }
@@ -276,7 +281,8 @@ def timeline(samples: list[Sample], rows: int = 7) -> list[dict[str, Any]]:
 
 
 def run_once(mode: str, minutes: float, rate: float, seats: int, talk_ms: int,
-             interval: float, workdir: Path, samples_out: Path | None) -> dict[str, Any]:
+             interval: float, workdir: Path,
+             samples_out: Path | None) -> tuple[dict[str, Any], list[Sample]]:
     calls = max(1, round(minutes * 60 * rate))
     load_s = calls / rate
     with bench_stack(mode, seats) as stack:
@@ -334,7 +340,7 @@ def run_once(mode: str, minutes: float, rate: float, seats: int, talk_ms: int,
                                 for name, value in cpu_total.items()},
             "cpu_ms_per_call_total": round(sum(cpu_total.values()) * 1000 / max(placed, 1), 2),
             "timeline": timeline(samples),
-        }
+        }, samples
 
 
 def main() -> int:
@@ -352,11 +358,22 @@ def main() -> int:
     if args.samples_out:
         args.samples_out.write_text("")
     runs = [("ours", args.minutes), ("app_queue", args.baseline_minutes)]
+    results: dict[str, Any] = {}
+    samples: dict[str, list[Sample]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
-        results: dict[str, Any] = {
-            mode: run_once(mode, minutes, args.rate, args.seats, args.talk_ms, args.interval,
-                           Path(tmp), args.samples_out)
-            for mode, minutes in runs if minutes > 0}
+        for mode, minutes in runs:
+            if minutes > 0:
+                results[mode], samples[mode] = run_once(
+                    mode, minutes, args.rate, args.seats, args.talk_ms, args.interval,
+                    Path(tmp), args.samples_out)
+    results["summary"] = summarize(results, samples)
+    print(json.dumps(results, indent=2))
+    print(f"soak_rss_slope_mb_per_h: {results['summary']['worst_rss_slope_mb_per_h']}")
+    return 0
+
+
+def summarize(results: dict[str, Any], samples: dict[str, list[Sample]]) -> dict[str, Any]:
+    """The headline and the comparison with app_queue."""
     ours = results["ours"]
     slopes = {name: p["rss_slope_mb_per_h"] for name, p in ours["processes"].items()
               if p["rss_slope_mb_per_h"] is not None}
@@ -378,10 +395,22 @@ def main() -> int:
         summary["rss_slope_mb_per_h"] = {
             mode: {name: p["rss_slope_mb_per_h"] for name, p in results[mode]["processes"].items()}
             for mode in ("ours", "app_queue")}
-    results["summary"] = summary
-    print(json.dumps(results, indent=2))
-    print(f"soak_rss_slope_mb_per_h: {summary['worst_rss_slope_mb_per_h']}")
-    return 0
+        # The baseline's run is shorter: ours over the same span of its own run, alike.
+        span = base["load_s"]
+        summary["same_span_as_baseline"] = {
+            "load_s": span, **{mode: memory_over(samples[mode], results[mode]["processes"], span)
+                               for mode in ("ours", "app_queue")}}
+    return summary
+
+
+def memory_over(samples: list[Sample], processes: list[str], span: float) -> dict[str, Any]:
+    """Each process's RSS slope and change over the first `span` s of the load alone."""
+    picked: dict[str, Any] = {}
+    for name in processes:
+        figures = process_figures(samples, name, span)
+        picked[name] = {key: figures[key]
+                        for key in ("rss_slope_mb_per_h", "rss_last_minus_first_mb")}
+    return picked
 
 
 if __name__ == "__main__":

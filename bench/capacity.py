@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -25,23 +24,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Sipp, Stack, bench_stack, seat_farm, wait_for
+from bench.harness import Sipp, Stack, bench_stack, cpu_seconds, memory_mb, seat_farm, wait_for
 from hotline import services
 
-TICK = os.sysconf("SC_CLK_TCK")
 PYTHON_SERVICES = ("fastagi", "acd", "api")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class ChannelSampler:
@@ -106,7 +92,8 @@ def run_once(mode: str, calls: int, rate: float, seats: int, talk_ms: int,
                                "python": round(sum(cpu.get(n) or 0 for n in PYTHON_SERVICES), 3),
                                **{f"python_{n}": cpu.get(n) for n in PYTHON_SERVICES
                                   if n in cpu}},
-            "peak_rss_mb": {name: round(rss_mb(pid), 1) for name, pid in pids.items() if pid},
+            "peak_rss_mb": {name: round(memory_mb(pid, "VmHWM"), 1)
+                            for name, pid in pids.items() if pid},
         }
 
 

@@ -7,20 +7,23 @@ dir and ports) with the same SIPp harness, which lives with the tests.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hotline import services
 from hotline.redis_client import redis_client
-from hotline.settings import PROJECT_DIR, seat_name
+from hotline.settings import PROJECT_DIR, Settings, seat_name
 
 sys.path.insert(0, str(PROJECT_DIR / "tests"))
 from support.sipp import SipMessage, Sipp  # noqa: E402
 from support.stack import PORT_OFFSET, Stack, bring_up, wait_for  # noqa: E402
 
 __all__ = ["SipMessage", "Sipp", "Stack", "wait_for", "bench_stack", "percentile",
-           "make_seats_ready", "seat_farm", "SEAT_PORT"]
+           "make_seats_ready", "seat_farm", "SEAT_PORT", "cpu_seconds", "memory_mb",
+           "service_pids"]
 
 SEAT_PORT = 47000 + PORT_OFFSET  # every bench seat shares one SIPp UAS on this port
 BENCH_ENV = {
@@ -46,6 +49,30 @@ def bench_stack(mode: str, seats: int) -> Iterator[Stack]:
                  "HOTLINE_SEAT_COUNT": str(seats), "HOTLINE_STATIC_SEAT_COUNT": str(seats)}
     with bring_up(None, overrides) as stack:
         yield stack
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def service_pids(settings: Settings) -> dict[str, int]:
+    """The running hotline processes by service name (redis, asterisk, acd, fastagi, ...)."""
+    pids = {service.name: services.read_pid(settings, service.name)
+            for service in services.all_services(settings)}
+    return {name: pid for name, pid in pids.items() if pid}
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far, user + system, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory line of /proc/PID/status in MB: VmRSS (now) or VmHWM (the peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -6,7 +6,6 @@ dir and ports) with the same SIPp harness, which lives with the tests.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hotline import services
-from hotline.redis_client import redis_client
 from hotline.settings import PROJECT_DIR, Settings, seat_name
 
 sys.path.insert(0, str(PROJECT_DIR / "tests"))
@@ -100,15 +98,4 @@ def seat_farm(stack: Stack, mode: str, seats: int, workdir: Path, scenario: str,
 
 
 def make_seats_ready(stack: Stack, seats: int) -> None:
-    from acd.distributor import Distributor
-
-    async def ready() -> None:
-        client = redis_client(stack.settings.redis_url)
-        try:
-            acd = Distributor(client, "bench")
-            for n in range(1, seats + 1):
-                await acd.seat_ready(seat_name(n))
-        finally:
-            await client.aclose()
-
-    asyncio.run(ready())
+    stack.seats_ready([seat_name(n) for n in range(1, seats + 1)])

@@ -82,6 +82,21 @@ class Stack:
     def seat_ready(self, seat: str) -> None:
         self.hotline("seat", "ready", seat)
 
+    def seats_ready(self, seats: list[str]) -> None:
+        """Many seats ready at once, through the distributor (the CLI is one process each)."""
+        from acd.distributor import Distributor
+
+        async def ready() -> None:
+            client = aioredis.Redis.from_url(self.settings.redis_url)
+            try:
+                acd = Distributor(client, "test")
+                for seat in seats:
+                    await acd.seat_ready(seat)
+            finally:
+                await client.aclose()
+
+        asyncio.run(ready())
+
     def seat_state(self, seat: str) -> dict[str, str]:
         raw: dict[Any, Any] = self.redis.hgetall(f"acd:agent:{seat}")  # type: ignore[assignment]
         return {k.decode(): v.decode() for k, v in raw.items()}

@@ -89,6 +89,31 @@ def wait_all_closed(stack: Stack, callers: list[str], timeout: float = 30) -> di
     return tickets_of(stack, callers)
 
 
+def register_softphone(stack: Stack, name: str, contact: str, expires: int,
+                       workdir: Path) -> None:
+    """A softphone's REGISTER for the seat `name`, with its contact elsewhere."""
+    with Sipp("register.xml", remote=stack.sip_target, local_ip="127.0.0.1", calls=1,
+              variables={"user": name, "password": stack.secrets.seat_passwords[name],
+                         "domain": "127.0.0.1", "expires": str(expires), "contact": contact},
+              workdir=workdir, label=f"register{expires}").start() as reg:
+        assert reg.wait(timeout=20) == 0
+
+
+def talking_and_waiting(stack: Stack, calls: ExitStack, workdir: Path, seats: list[int],
+                        talking: list[str], queued: list[str], talk_ms: int,
+                        queued_talk_ms: int) -> tuple[list[Sipp], list[Sipp]]:
+    """Every seat ready and on a call, then callers waiting in the queue (each caller
+    hangs up talk_ms, or queued_talk_ms, after the hotline answered)."""
+    for n in seats:
+        stack.seat_ready(f"seat-{n:03d}")
+    talkers = [calls.enter_context(caller(stack, workdir, c, talk_ms)) for c in talking]
+    wait_for(lambda: set(states(stack, seats).values()) == {"on_call"}, 30, "every seat talking")
+    waiters = [calls.enter_context(caller(stack, workdir, c, queued_talk_ms)) for c in queued]
+    wait_for(lambda: stack.redis.zcard("acd:waiting:general") == len(queued), 30,
+             f"{len(queued)} waiting")
+    return talkers, waiters
+
+
 @contextmanager
 def phones(stack: Stack, numbers: list[int], workdir: Path) -> Iterator[dict[int, Sipp]]:
     with ExitStack() as stack_of:
@@ -100,19 +125,14 @@ def test_killing_every_call_process_mid_load_loses_no_call(stack: Stack,
     """kill -9 both FastAGI nodes and the ACD service with 6 calls talking and 4 waiting,
     and 2 more arriving while they are down."""
     acd_seats, spare_seats = list(range(41, 47)), [47, 48]
+    talking = [f"1380004100{k}" for k in range(6)]
+    queued = [f"1380004200{k}" for k in range(4)]
     since = invariants.mark(stack)
     with phones(stack, acd_seats + spare_seats, tmp_path), ExitStack() as calls:
         # The fallback's Queue() may use these eight seats (busy ones are skipped).
         only_fallback_members(stack, acd_seats + spare_seats)
-        for n in acd_seats:
-            stack.seat_ready(f"seat-{n:03d}")
-        talking = [f"1380004100{k}" for k in range(6)]
-        talkers = [calls.enter_context(caller(stack, tmp_path, c, 15000)) for c in talking]
-        wait_for(lambda: set(states(stack, acd_seats).values()) == {"on_call"}, 30,
-                 "six calls talking")
-        queued = [f"1380004200{k}" for k in range(4)]
-        waiters = [calls.enter_context(caller(stack, tmp_path, c, 40000)) for c in queued]
-        wait_for(lambda: stack.redis.zcard("acd:waiting:general") == 4, 30, "four waiting")
+        talkers, waiters = talking_and_waiting(stack, calls, tmp_path, acd_seats, talking,
+                                               queued, talk_ms=15000, queued_talk_ms=40000)
 
         for service in ("fastagi", "fastagi-2", "acd"):
             kill(stack, service)
@@ -183,15 +203,10 @@ def test_redis_killed_and_restarted_keeps_queue_and_tickets(stack: Stack,
     """kill -9 Redis (AOF, fsync always) with two calls talking and two waiting."""
     seats = [51, 52]
     since = invariants.mark(stack)
+    talking, queued = ["13800051001", "13800051002"], ["13800052001", "13800052002"]
     with phones(stack, seats, tmp_path), ExitStack() as calls:
-        for n in seats:
-            stack.seat_ready(f"seat-{n:03d}")
-        talking = ["13800051001", "13800051002"]
-        talkers = [calls.enter_context(caller(stack, tmp_path, c, 8000)) for c in talking]
-        wait_for(lambda: set(states(stack, seats).values()) == {"on_call"}, 30, "talking")
-        queued = ["13800052001", "13800052002"]
-        waiters = [calls.enter_context(caller(stack, tmp_path, c, 20000)) for c in queued]
-        wait_for(lambda: stack.redis.zcard("acd:waiting:general") == 2, 30, "two waiting")
+        talkers, waiters = talking_and_waiting(stack, calls, tmp_path, seats, talking, queued,
+                                               talk_ms=8000, queued_talk_ms=20000)
 
         kill(stack, "redis")
         stack.hotline("start", "redis")
@@ -218,7 +233,6 @@ def ami_sessions(stack: Stack) -> list[str]:
 
 def test_ami_drop_reconnects_and_resyncs_registrations(stack: Stack, tmp_path: Path) -> None:
     name = "seat-096"  # a registering seat
-    password = stack.secrets.seat_passwords[name]
     manager_conf = stack.settings.asterisk_dir / "etc" / "manager.conf"
     original = manager_conf.read_text()
 
@@ -226,11 +240,7 @@ def test_ami_drop_reconnects_and_resyncs_registrations(stack: Stack, tmp_path: P
         contact = f"sip:{name}@127.0.0.1:{phone.local_port}"
 
         def register(expires: int) -> None:
-            with Sipp("register.xml", remote=stack.sip_target, local_ip="127.0.0.1", calls=1,
-                      variables={"user": name, "password": password, "domain": "127.0.0.1",
-                                 "expires": str(expires), "contact": contact},
-                      workdir=tmp_path, label=f"register{expires}").start() as reg:
-                assert reg.wait(timeout=20) == 0
+            register_softphone(stack, name, contact, expires, tmp_path)
 
         register(300)
         wait_for(lambda: stack.seat_state(name).get("registered") == "1", 10, "registered")
@@ -258,16 +268,10 @@ def test_asterisk_killed_and_restarted_frees_every_agent(stack: Stack,
                                                          tmp_path: Path) -> None:
     seats = [53, 54]
     since = invariants.mark(stack)
+    talking, queued = ["13800053001", "13800053002"], ["13800054001"]
     with phones(stack, seats, tmp_path), ExitStack() as calls:
-        for n in seats:
-            stack.seat_ready(f"seat-{n:03d}")
-        talking = ["13800053001", "13800053002"]
-        for number in talking:
-            calls.enter_context(caller(stack, tmp_path, number, 60000))
-        wait_for(lambda: set(states(stack, seats).values()) == {"on_call"}, 30, "talking")
-        queued = ["13800054001"]
-        calls.enter_context(caller(stack, tmp_path, queued[0], 60000))
-        wait_for(lambda: stack.redis.zcard("acd:waiting:general") == 1, 30, "one waiting")
+        talking_and_waiting(stack, calls, tmp_path, seats, talking, queued, talk_ms=60000,
+                            queued_talk_ms=60000)
 
         kill(stack, "asterisk")
         stack.hotline("start", "asterisk")
@@ -341,18 +345,13 @@ def test_softphone_vanishing_mid_call(stack: Stack, tmp_path: Path) -> None:
     """A registered softphone dies mid-call: qualify notices, its line is hung up, and the
     caller hears why and is queued again, ahead of new callers, to another agent."""
     name = "seat-097"
-    password = stack.secrets.seat_passwords[name]
     since = invariants.mark(stack)
     phone = Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
                  variables={"ring_ms": "100"}, workdir=tmp_path, label="softphone").start()
     contact = f"sip:{name}@127.0.0.1:{phone.local_port}"
 
     def register(expires: int) -> None:
-        with Sipp("register.xml", remote=stack.sip_target, local_ip="127.0.0.1", calls=1,
-                  variables={"user": name, "password": password, "domain": "127.0.0.1",
-                             "expires": str(expires), "contact": contact},
-                  workdir=tmp_path, label=f"register{expires}").start() as reg:
-            assert reg.wait(timeout=20) == 0
+        register_softphone(stack, name, contact, expires, tmp_path)
 
     try:
         with phone, seat_phone(stack, 58, tmp_path) as other:

@@ -28,12 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
-from panoramisk import Manager
 
 from asterisk_conf.layout import layout_for
 from asterisk_conf.pjsip import BLOCKED_FILE, blocked_acl_conf
-from hotline.ami import ami_action
-from hotline.secrets import load_secrets
+from hotline.ami import ResilientManager, ami_action
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,18 +116,16 @@ class RegistrationGuard:
         self.client = client
         self.exempt = exempt_ips(settings)
         self.failures: dict[str, deque[float]] = {}
-        self.manager: Manager | None = None
+        self.manager: ResilientManager | None = None
         self._sync_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self._reload_pending = False
 
     async def start(self) -> None:
-        secrets = load_secrets(self.settings)
-        self.manager = Manager(
-            loop=asyncio.get_running_loop(), host="127.0.0.1", port=self.settings.ami_port,
-            username=secrets.ami_user, secret=secrets.ami_password, ping_delay=5,
-            ping_interval=5, reconnect_timeout=1)
+        # The project's one long-lived AMI client (reconnects with backoff); the guard needs
+        # no resync after a login: it only counts events as they come.
+        self.manager = ResilientManager(self.settings, on_ready=lambda _: None)
         for name in FAILURE_EVENTS:
             self.manager.register_event(name, self._on_failure)
         self.manager.connect()
@@ -141,7 +137,7 @@ class RegistrationGuard:
         if self.manager is not None:
             self.manager.close()
 
-    def _on_failure(self, _: Manager, event: Any) -> None:
+    def _on_failure(self, _: ResilientManager, event: Any) -> None:
         ip = source_ip(event.get("RemoteAddress", ""))
         if ip is None or ip in self.exempt:
             return

@@ -77,8 +77,11 @@ def register(stack: Stack, workdir: Path, user: str, password: str, *, wrong: bo
              expires: int = 60) -> None:
     reg = Sipp("register_wrong.xml" if wrong else "register.xml", remote=stack.sip_target,
                local_ip="127.0.0.1", calls=1,
+               # One fixed contact, so that expires=0 removes the contact that an earlier
+               # REGISTER made (SIPp's own port differs on every run).
                variables={"user": user, "password": password, "domain": "127.0.0.1",
-                          "expires": str(expires)}, workdir=workdir).start()
+                          "expires": str(expires), "contact": f"sip:{user}@127.0.0.1:5999"},
+               workdir=workdir).start()
     with reg:
         assert reg.wait(timeout=30) == 0, reg.errors()
 
@@ -107,7 +110,11 @@ def test_no_secret_reaches_any_log_file(stack: Stack, tmp_path: Path) -> None:
     # SIP: a softphone registers with its password, and with a wrong one (which holds it).
     seat_password = stack.secrets.seat_passwords["seat-095"]
     register(stack, tmp_path, "seat-095", seat_password, wrong=False)
+    wait_for(lambda: stack.seat_state("seat-095").get("registered") == "1", 10,
+             "the presence watcher to see the registration")
     register(stack, tmp_path, "seat-095", seat_password, wrong=False, expires=0)
+    wait_for(lambda: stack.seat_state("seat-095").get("registered") == "0", 10,
+             "the presence watcher to see the unregistration")
     register(stack, tmp_path, "seat-096", stack.secrets.seat_passwords["seat-096"] + "x",
              wrong=True)
     # A call, answered, so that every service has logged something about it.

@@ -26,7 +26,7 @@ from acd.models import Offer, WaitingCall
 from acd.offers import OfferListener
 from acd.routing import Routing, route_call, transfer_routing
 from agi.channel import AgiChannel, ChannelGone
-from asterisk_conf.dialplan import SEAT_ANSWERED, SEAT_PREDIAL
+from asterisk_conf.dialplan import SEAT_ANSWERED
 from hotline.settings import Settings
 from ivr_flows.announcements import announcement
 from ivr_flows.caller_screening import CallerScreen
@@ -86,9 +86,11 @@ class CallSession:
         self.consulting_seat: str | None = None
         self.rejoined = 0  # times queued again after a seat's softphone vanished
 
-    def _background(self, work: Awaitable[object]) -> None:
+    def _background(self, work: Awaitable[object], after_s: float = 0.0) -> None:
         async def logged() -> None:
             try:
+                if after_s:
+                    await asyncio.sleep(after_s)
                 await work
             except Exception:
                 log.exception("ticket write failed for %s", self.ticket_id)
@@ -217,6 +219,7 @@ class CallSession:
         if self.ticket_id is not None and not self.consulting_seat:
             await self._ticket("mark_queued", self.ticket_id, at=utcnow(),
                                department_hint=hint)
+        await self._label_seat_invites()
         await self.channel.command("SET MUSIC ON default")
         offer: Offer | None = await self.s.distributor.enqueue(WaitingCall(
             call_id=self.call_id, ticket_id=self.ticket_id or "",
@@ -307,13 +310,25 @@ class CallSession:
                 raise CallerHungUp("queue")
         await self.channel.command("SET MUSIC ON default")
 
+    async def _label_seat_invites(self) -> None:
+        """The ticket and call ids travel in every INVITE to a seat, so the softphone (and
+        the benchmarks) can tell which call rings. They are set once, on the caller's
+        channel, as headers its outgoing channels inherit: a Dial predial handler (b())
+        would do it at ring time, and Dial stops the caller's autoservice after it, which
+        waits for the autoservice thread's next pass (up to ~20 ms here)."""
+        header = "PJSIP_INHERITABLE_HEADER"
+        # A transfer's session runs on a channel already labelled by the first session.
+        await self.channel.set_variable(f"{header}(remove,X-Hotline-*)", "")
+        if self.ticket_id:
+            await self.channel.set_variable(f"{header}(add,X-Hotline-Ticket)", self.ticket_id)
+        await self.channel.set_variable(f"{header}(add,X-Hotline-Call)", self.call_id)
+
     async def _dial(self, offer: Offer) -> str:
         ticket = self.ticket_id or ""
         self.seat = offer.seat
         offered_at = utcnow()
         ring = self.s.settings.ring_timeout_s
         role = "consult" if self.consulting_seat else "call"
-        predial = f"b({SEAT_PREDIAL}^s^1({ticket}^{self.call_id}))"
         # A transfer leg records apart from the first seat's files (see the dialplan).
         suffix = f"-{self.transfer.replace(':', '-')}" if self.transfer else ""
         on_answer = f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{ticket}^{role}^{suffix})"
@@ -321,12 +336,12 @@ class CallSession:
         # over from SET MUSIC ON, so it is not stopped first). t: the seat may transfer
         # with its phone's keys, or the seat API may do it for the agent.
         dial = asyncio.ensure_future(self.channel.command(
-            "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},mt{predial}{on_answer}"'))
+            "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},mt{on_answer}"'))
         await asyncio.sleep(0)  # the Dial command is written before anything else runs
         if self.ticket_id is not None:
             # Off the path to the ring: the event keeps its own time, the seat rings now.
             self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
-                                          at=offered_at))
+                                          at=offered_at), after_s=0.2)
         await dial
         return await self.channel.get_variable("DIALSTATUS")
 

@@ -24,9 +24,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from acd.events import decode_entries
 from bench.harness import (
     SipMessage,
     Sipp,
+    Stack,
     bench_stack,
     seat_farm,
     summary,
@@ -34,8 +36,8 @@ from bench.harness import (
 )
 
 
-def idle_gaps(messages: list[SipMessage]) -> list[float]:
-    """Per seat: ms from each BYE the seat sent to the next INVITE it received."""
+def seat_timelines(messages: list[SipMessage]) -> dict[str, list[tuple[float, str]]]:
+    """Per seat, in time order: each BYE the seat sent and each new INVITE it received."""
     seat_of_call: dict[str, str] = {}
     timeline: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for m in messages:
@@ -46,13 +48,44 @@ def idle_gaps(messages: list[SipMessage]) -> list[float]:
                 timeline[seat].append((m.at, "invite"))
         elif m.method == "BYE" and m.direction == "sent" and m.call_id in seat_of_call:
             timeline[seat_of_call[m.call_id]].append((m.at, "bye"))
-    gaps = []
     for events in timeline.values():
         events.sort()
-        for (t0, kind0), (t1, kind1) in zip(events, events[1:], strict=False):
-            if kind0 == "bye" and kind1 == "invite":
-                gaps.append((t1 - t0) * 1000)
-    return gaps
+    return timeline
+
+
+def idle_intervals(timeline: dict[str, list[tuple[float, str]]]
+                   ) -> list[tuple[str, float, float]]:
+    """(seat, BYE time, next INVITE time) for every time a seat was freed and rung again."""
+    return [(seat, t0, t1) for seat, events in timeline.items()
+            for (t0, kind0), (t1, kind1) in zip(events, events[1:], strict=False)
+            if kind0 == "bye" and kind1 == "invite"]
+
+
+def acd_times(stack: Stack, kind: str) -> dict[str, list[float]]:
+    """Per seat, the Redis server time (s) of each ACD event of this kind, in order.
+    The stream entry's id is Redis's own clock, taken as the script ran."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for entry_id, event in decode_entries(stack.redis.xrange("acd:events")):
+        if event.get("type") == kind and event.get("seat"):
+            times[event["seat"]].append(int(entry_id.split("-")[0]) / 1000)
+    return times
+
+
+def phases(stack: Stack, intervals: list[tuple[str, float, float]]) -> dict[str, Any]:
+    """Where a freed seat's idle time goes in our ACD: from the BYE to the ACD's `ended`
+    event (Asterisk's hang-up, the hang-up handler's AGI, the script), then from the match
+    (`offered`) to the INVITE (the offer's delivery to the caller's session, its Dial, and
+    Asterisk's dialling). Redis's clock has 1 ms steps."""
+    ended, offered = acd_times(stack, "ended"), acd_times(stack, "offered")
+    to_ended, to_invite = [], []
+    for seat, bye, invite in intervals:
+        end = next((t for t in ended[seat] if bye - 0.001 <= t <= invite), None)
+        offer = next((t for t in offered[seat] if bye - 0.001 <= t <= invite), None)
+        if end is not None and offer is not None:
+            to_ended.append(max(0.0, end - bye) * 1000)
+            to_invite.append(max(0.0, invite - offer) * 1000)
+    return {"bye_to_acd_ended_ms": summary(to_ended),
+            "acd_offered_to_invite_ms": summary(to_invite)}
 
 
 def run_once(mode: str, seats: int, callers: int, calls: int, talk_ms: int,
@@ -70,12 +103,14 @@ def run_once(mode: str, seats: int, callers: int, calls: int, talk_ms: int,
                 citizens.wait(timeout=calls * talk_ms / 1000 / seats * 3 + 120)
             wait_for(lambda: stack.active_channels() == 0, 60, "calls to end")
             elapsed = time.time() - started
-            gaps = idle_gaps(farm.messages())
+            intervals = idle_intervals(seat_timelines(farm.messages()))
+            gaps = [(invite - bye) * 1000 for _, bye, invite in intervals]
+            breakdown = phases(stack, intervals) if mode == "ours" else {}
         return {"mode": mode, "seats": seats, "max_callers": callers, "calls": calls,
                 "completed": citizens.successful_calls(), "failed": citizens.failed_calls(),
                 "wall_s": round(elapsed, 1),
                 "calls_per_s": round(citizens.successful_calls() / elapsed, 2),
-                "seat_idle_ms": summary(gaps)}
+                "seat_idle_ms": summary(gaps), **breakdown}
 
 
 def main() -> int:

@@ -54,10 +54,16 @@ def test_softphone_blind_transfer_to_an_expert_queue(stack: Stack, tmp_path: Pat
         stack.hotline("seat", "login", "seat-051", "--skills", "general:1")
         stack.hotline("seat", "login", "seat-052", "--skills", "expert_water:1")
         with caller(stack, tmp_path, 9000) as citizen:
-            expert.wait_for_message(lambda m: m.method == "INVITE", timeout=30)
+            invite = expert.wait_for_message(lambda m: m.method == "INVITE", timeout=30)
             assert citizen.wait(timeout=40) == 0
         assert first.messages()  # the first seat did take the call
     ticket_id = only_ticket(stack, before)
+    # The transfer's INVITE is labelled with the same ticket, once (the caller's channel
+    # was labelled by the first session too).
+    assert invite.header("x-hotline-ticket") == ticket_id
+    assert invite.raw.lower().count("x-hotline-ticket:") == 1
+    assert (invite.header("x-hotline-call") or "").endswith("-expert-water")
+    assert invite.raw.lower().count("x-hotline-call:") == 1
     record = stack.wait_closed(ticket_id)
     assert (record.outcome, record.seat) == ("answered", "seat-052")
     kinds = [(e.kind, e.detail) for e in record.events]

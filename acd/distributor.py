@@ -119,6 +119,23 @@ class Distributor:
     async def call_ended(self, call_id: str, seat: str) -> None:
         await self._run("call_ended", call_id, seat)
 
+    async def end_seat_part(self, call_id: str, seat: str) -> dict[str, str]:
+        """call_ended, returning the call's state as it was before: one round trip on the
+        path from an agent's hang-up to the next caller's ring."""
+        script = self._scripts["call_ended"]
+
+        async def request() -> Any:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.hgetall(keys.call_key(call_id))
+                await script(keys=[], args=[now_ms(), call_id, seat], client=pipe)
+                return await pipe.execute()
+
+        try:
+            before, _ = await self._retrying(request)
+        except ResponseError as exc:
+            raise AcdError(str(exc)) from exc
+        return decode_fields(before)
+
     # Attended transfers: the consulting agent's consultation call, until its seat's leg ends.
     async def note_consultation(self, seat: str, call_id: str) -> None:
         await self.client.hset(keys.agent_key(seat), "consultation", call_id)

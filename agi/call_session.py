@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 # A caller whose agent's softphone vanished goes ahead of new callers (like a transfer).
 REJOIN_PRIORITY = 20
 
+# The ticket's "offered" event waits this long, so that its database write does not compete
+# for the CPU with the ring it records. The event keeps its own time.
+BOOKKEEPING_DELAY_S = 0.2
+
 # DIALSTATUS values after which the seat did not take the call.
 SEAT_DID_NOT_ANSWER = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
 
@@ -341,7 +345,7 @@ class CallSession:
         if self.ticket_id is not None:
             # Off the path to the ring: the event keeps its own time, the seat rings now.
             self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
-                                          at=offered_at), after_s=0.2)
+                                          at=offered_at), after_s=BOOKKEEPING_DELAY_S)
         await dial
         return await self.channel.get_variable("DIALSTATUS")
 
@@ -426,8 +430,7 @@ async def seat_ended(services: Services, channel: AgiChannel) -> None:
     call_id, seat = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2))
     if not (call_id and seat):
         return
-    call = await services.distributor.call_state(call_id)
-    await services.distributor.call_ended(call_id, seat)  # first: a caller may be waiting
+    call = await services.distributor.end_seat_part(call_id, seat)  # a caller may be waiting
     node, orphan = call.get("node", ""), call.get("ticket", "")
     if orphan and node and not await services.distributor.node_alive(node):
         # The caller's session died mid-call (its process was killed): nobody else will

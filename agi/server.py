@@ -79,6 +79,9 @@ async def serve() -> None:
     log.info("FastAGI listening on %s:%s as node %s", settings.fastagi_host,
              settings.fastagi_port, node)
     await serve_until_stopped(server)
+    if services.background:
+        # Ticket writes put aside (see BOOKKEEPING_DELAY_S) are finished, not dropped.
+        await asyncio.wait(set(services.background), timeout=10)
     heartbeat.cancel()
     await offers.stop()
     await client.aclose()

@@ -169,6 +169,22 @@ async def test_caller_hangup_while_ringing_frees_the_agent(acd: Distributor) -> 
     assert await seat_of(acd, 2) == "seat-001"
 
 
+async def test_seat_part_ended_gives_the_next_caller_and_the_calls_last_state(
+        acd: Distributor) -> None:
+    """What a seat's hang-up handler does: one round trip frees the seat for the next
+    caller and returns what the call was (its ticket and node, for orphaned sessions)."""
+    await enqueue_in_order(acd, range(1, 3))
+    await acd.seat_ready("seat-001")
+    await acd.answered("c001", "seat-001")
+    before = await acd.end_seat_part("c001", "seat-001")
+    assert (before["ticket"], before["node"], before["seat"]) == ("t1", "node-a", "seat-001")
+    assert await acd.call_state("c001") == {}
+    assert await seat_of(acd, 2) == "seat-001"
+    # The session's own report comes second, and changes nothing.
+    assert await acd.end_seat_part("c001", "seat-001") == {}
+    assert await seat_of(acd, 2) == "seat-001"
+
+
 async def test_caller_hangup_while_waiting_removes_the_call(acd: Distributor) -> None:
     await enqueue_in_order(acd, range(1, 3))
     await acd.leave("c001", "caller hung up")

@@ -8,7 +8,7 @@ the same Asterisk, SIPp citizens and seats, with no wrap-up time:
   ours       FastAGI + the Redis ACD (event-driven: the seat's hang-up triggers the match)
   app_queue  the fallback's plain Queue() (leastrecent, autofill, wrapuptime 0)
 
-    .venv/bin/python -m bench.seat_idle [--seats 20] [--callers 40] [--calls 200]
+    .venv/bin/python -m bench.seat_idle [--seats 20] [--callers 40] [--calls 600]
 
 Prints JSON, then `seat_idle_p50_ratio_app_queue_over_ours: X`.
 """
@@ -117,7 +117,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--seats", type=int, default=20)
     parser.add_argument("--callers", type=int, default=40)
-    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--calls", type=int, default=600)
     parser.add_argument("--talk-ms", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-seat-idle-") as tmp:

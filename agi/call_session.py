@@ -41,7 +41,7 @@ REJOIN_PRIORITY = 20
 
 # The ticket's "offered" event waits this long, so that its database write does not compete
 # for the CPU with the ring it records. The event keeps its own time.
-BOOKKEEPING_DELAY_S = 0.2
+OFFERED_EVENT_DELAY_S = 0.2
 
 # DIALSTATUS values after which the seat did not take the call.
 SEAT_DID_NOT_ANSWER = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
@@ -321,8 +321,9 @@ class CallSession:
         would do it at ring time, and Dial stops the caller's autoservice after it, which
         waits for the autoservice thread's next pass (measured: rings held up to 15 ms)."""
         header = "PJSIP_INHERITABLE_HEADER"
-        # A transfer's session runs on a channel already labelled by the first session.
-        await self.channel.set_variable(f"{header}(remove,X-Hotline-*)", "")
+        if self.transfer:
+            # A transfer's session runs on a channel an earlier session already labelled.
+            await self.channel.set_variable(f"{header}(remove,X-Hotline-*)", "")
         if self.ticket_id:
             await self.channel.set_variable(f"{header}(add,X-Hotline-Ticket)", self.ticket_id)
         await self.channel.set_variable(f"{header}(add,X-Hotline-Call)", self.call_id)
@@ -345,7 +346,7 @@ class CallSession:
         if self.ticket_id is not None:
             # Off the path to the ring: the event keeps its own time, the seat rings now.
             self._background(self._ticket("add_event", self.ticket_id, "offered", offer.seat,
-                                          at=offered_at), after_s=BOOKKEEPING_DELAY_S)
+                                          at=offered_at), after_s=OFFERED_EVENT_DELAY_S)
         await dial
         return await self.channel.get_variable("DIALSTATUS")
 

@@ -80,7 +80,7 @@ async def serve() -> None:
              settings.fastagi_port, node)
     await serve_until_stopped(server)
     if services.background:
-        # Ticket writes put aside (see BOOKKEEPING_DELAY_S) are finished, not dropped.
+        # Ticket writes put aside (see OFFERED_EVENT_DELAY_S) are finished, not dropped.
         await asyncio.wait(set(services.background), timeout=10)
     heartbeat.cancel()
     await offers.stop()

@@ -39,7 +39,8 @@ class ResilientManager(Manager):  # type: ignore[misc]
     MIN_DELAY_S = 0.5
     MAX_DELAY_S = 5.0
 
-    def __init__(self, settings: Settings, on_ready: Callable[[ResilientManager], None],
+    def __init__(self, settings: Settings,
+                 on_ready: Callable[[ResilientManager], None] | None = None,
                  **config: Any) -> None:
         secrets = load_secrets(settings)
         super().__init__(loop=asyncio.get_running_loop(), host="127.0.0.1",
@@ -71,7 +72,8 @@ class ResilientManager(Manager):  # type: ignore[misc]
             self._failures = 0
             self.reconnect_timeout = self.MIN_DELAY_S
             self.logins += 1
-            self.loop.call_soon(self._on_ready, self)
+            if self._on_ready is not None:
+                self.loop.call_soon(self._on_ready, self)
         else:
             log.error("AMI login refused")
         return authenticated

@@ -125,7 +125,7 @@ class RegistrationGuard:
     async def start(self) -> None:
         # The project's one long-lived AMI client (reconnects with backoff); the guard needs
         # no resync after a login: it only counts events as they come.
-        self.manager = ResilientManager(self.settings, on_ready=lambda _: None)
+        self.manager = ResilientManager(self.settings)
         for name in FAILURE_EVENTS:
             self.manager.register_event(name, self._on_failure)
         self.manager.connect()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.settings import Settings
+from infra.settings import Settings
 
 GENERAL = "general"
 ENTERPRISE = "enterprise"

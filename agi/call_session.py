@@ -27,10 +27,10 @@ from acd.offers import OfferListener
 from acd.routing import Routing, route_call, transfer_routing
 from agi.channel import AgiChannel, ChannelGone
 from asterisk_conf.dialplan import SEAT_ANSWERED
-from hotline.settings import Settings
+from infra.settings import Settings
 from ivr_flows.announcements import announcement
-from ivr_flows.caller_screening import CallerScreen
 from ivr_flows.intake import BARGE_IN_KEYS, Step, caller_number, plan_for
+from screening.caller_screening import CallerScreen
 from tickets.store import TicketStore
 from transcription.after_hangup import queue_transcription
 
@@ -137,7 +137,7 @@ class CallSession:
                     await self.s.distributor.leave(self.call_id, "session ended")
 
     async def _refused_caller(self) -> bool:
-        """A harassing or blocked number (ivr_flows/caller_screening.py): the ticket keeps
+        """A harassing or blocked number (screening/caller_screening.py): the ticket keeps
         the call as refused, the caller hears why, and the dialplan hangs up."""
         verdict = await self.s.screen.check(self.channel.env.get("agi_callerid"), self.call_id)
         if verdict.admitted:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from asterisk.agi import AGI
 
-from hotline.settings import load_settings
+from infra.settings import load_settings
 from ivr_flows.intake import caller_number
 from tickets.store import TicketStore
 

@@ -17,10 +17,10 @@ from acd.offers import OfferListener
 from agi.application import FastAgiApplication
 from agi.call_session import CallSession, Services, seat_answered, seat_ended
 from agi.channel import AgiChannel
-from hotline.process import run_service, serve_until_stopped
-from hotline.redis_client import redis_client
-from hotline.settings import load_settings
-from ivr_flows.caller_screening import CallerScreen
+from infra.process import run_service, serve_until_stopped
+from infra.redis_client import redis_client
+from infra.settings import load_settings
+from screening.caller_screening import CallerScreen
 from tickets.outbox import BufferedTicketStore
 
 log = logging.getLogger("agi.server")

@@ -14,7 +14,7 @@ same ticket.
 from __future__ import annotations
 
 from asterisk_conf.queues import FALLBACK_QUEUE
-from hotline.settings import Settings
+from infra.settings import Settings
 
 FALLBACK_AGI = "hotline-fallback"
 FALLBACK_AGI_ANSWERED = "hotline-fallback-answered"

@@ -25,8 +25,8 @@ from asterisk_conf.manager import manager_conf
 from asterisk_conf.modules import modules_conf
 from asterisk_conf.pjsip import BLOCKED_FILE, blocked_acl_conf, pjsip_conf
 from asterisk_conf.queues import queues_conf
-from hotline.secrets import Secrets, load_secrets
-from hotline.settings import PROJECT_DIR, Settings, load_settings
+from infra.secrets import Secrets, load_secrets
+from infra.settings import PROJECT_DIR, Settings, load_settings
 
 # pyst2 and six are installed here inside the root (pure Python, by pip --target).
 ROOT_PYTHON_LIBS = "/usr/local/lib/hotline-py"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.settings import Settings
+from infra.settings import Settings
 
 
 @dataclass(frozen=True)

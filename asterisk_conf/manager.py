@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hotline.secrets import Secrets
-from hotline.settings import Settings
+from infra.secrets import Secrets
+from infra.settings import Settings
 
 
 def manager_conf(settings: Settings, secrets: Secrets) -> str:

@@ -6,8 +6,8 @@ challenged and refused, so no unknown or unauthenticated peer can place a call.
 
 from __future__ import annotations
 
-from hotline.secrets import Secrets
-from hotline.settings import Settings, seat_name
+from infra.secrets import Secrets
+from infra.settings import Settings, seat_name
 
 CODECS = "disallow = all\nallow = ulaw,alaw"
 

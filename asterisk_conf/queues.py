@@ -6,7 +6,7 @@ keeps choosing it), so the fallback sets autofill and autopause.
 
 from __future__ import annotations
 
-from hotline.settings import Settings
+from infra.settings import Settings
 
 FALLBACK_QUEUE = "hotline-fallback"
 

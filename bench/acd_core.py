@@ -35,8 +35,8 @@ import redis
 from acd.distributor import Distributor
 from acd.models import WaitingCall
 from acd.routing import Routing
-from hotline.redis_client import redis_client
-from hotline.settings import seat_name
+from infra.redis_client import redis_client
+from infra.settings import seat_name
 
 GOAL_PER_S = 5000
 DEPARTMENTS = [f"dept{n}" for n in range(10)]

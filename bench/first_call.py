@@ -32,8 +32,8 @@ from panoramisk import Manager
 
 from acd.events import decode_entries
 from bench.harness import Sipp, Stack, bench_stack, seat_farm, summary, wait_for
-from hotline.secrets import load_secrets
-from hotline.settings import Settings
+from infra.secrets import load_secrets
+from infra.settings import Settings
 
 
 class QueueJoins:

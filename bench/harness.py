@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hotline import services
-from hotline.settings import PROJECT_DIR, Settings, seat_name
+from infra.settings import PROJECT_DIR, Settings, seat_name
 
 sys.path.insert(0, str(PROJECT_DIR / "tests"))
 from support.sipp import SipMessage, Sipp  # noqa: E402

@@ -32,7 +32,7 @@ from websockets.asyncio.client import connect
 from acd.distributor import Distributor
 from acd.models import WaitingCall
 from bench.harness import Stack, bench_stack, summary
-from hotline.redis_client import redis_client
+from infra.redis_client import redis_client
 from supervision.live import rules_of
 from supervision.report import replay
 

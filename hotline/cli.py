@@ -22,7 +22,7 @@ import sys
 import redis
 
 from hotline import provision, services
-from hotline.settings import PROJECT_DIR, Settings, load_settings
+from infra.settings import PROJECT_DIR, Settings, load_settings
 from seats.registration_guard import add_commands as add_sip_commands
 from transcription.cli import add_commands as add_transcription_commands
 
@@ -80,7 +80,7 @@ def cmd_stop(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def component_health(settings: Settings) -> dict[str, str]:
-    from hotline.ami import ami_action
+    from infra.ami import ami_action
 
     health: dict[str, str] = {}
     for service in services.all_services(settings):
@@ -167,8 +167,8 @@ def _password_from_stdin() -> str | None:
 
 
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
-    from hotline.accounts.passwords import generate_password
-    from hotline.accounts.store import AccountError, AccountStore
+    from accounts.passwords import generate_password
+    from accounts.store import AccountError, AccountStore
     from tickets.migrate import upgrade
 
     upgrade(settings.effective_database_url)
@@ -182,8 +182,8 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
             print("hotline: a user name is required", file=sys.stderr)
             return 2
         if args.action == "token":
-            from hotline.accounts.tokens import Principal, TokenSigner
-            from hotline.secrets import load_secrets
+            from accounts.tokens import Principal, TokenSigner
+            from infra.secrets import load_secrets
 
             found = accounts.get(args.name)
             if found is None:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hotline.settings import Settings
+from infra.settings import Settings
 
 # Host commands the hotline runs, and the Debian package that brings each.
 HOST_COMMANDS = {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asterisk_conf.layout import layout_for
-from hotline.settings import PROJECT_DIR, Settings
+from infra.settings import PROJECT_DIR, Settings
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def fastagi_services(settings: Settings) -> list[Service]:
 
 def acd_service(settings: Settings) -> Service:
     return Service(
-        name="acd", argv=[sys.executable, "-m", "hotline.acd_service"],
+        name="acd", argv=[sys.executable, "-m", "hotline.background"],
         host="127.0.0.1", port=settings.acd_port, protocol="health",
     )
 

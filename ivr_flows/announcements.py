@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from acd.models import QueueEstimate
-from hotline.settings import Settings
+from infra.settings import Settings
 
 MAX_POSITION = 20  # queue_position_1 … _20 are rendered (ivr_flows/prompts/*/*.template)
 MAX_WAIT_MIN = 10  # queue_wait_1 … _10

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.settings import Settings
+from infra.settings import Settings
 
 # Every key interrupts the greeting; none of them means anything else.
 BARGE_IN_KEYS = "0123456789*#"

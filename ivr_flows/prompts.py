@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hotline.settings import Settings, load_settings
+from infra.settings import Settings, load_settings
 
 PROMPTS_SOURCE = Path(__file__).resolve().parent / "prompts"
 # espeak-ng voice per prompt language.

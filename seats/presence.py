@@ -13,8 +13,8 @@ import logging
 from typing import Any
 
 from acd.distributor import Distributor
-from hotline.ami import ResilientManager
-from hotline.settings import Settings, seat_name
+from infra.ami import ResilientManager
+from infra.settings import Settings, seat_name
 
 log = logging.getLogger(__name__)
 

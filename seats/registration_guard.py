@@ -31,8 +31,8 @@ import redis.asyncio as aioredis
 
 from asterisk_conf.layout import layout_for
 from asterisk_conf.pjsip import BLOCKED_FILE, blocked_acl_conf
-from hotline.ami import ResilientManager, ami_action
-from hotline.settings import Settings
+from infra.ami import ResilientManager, ami_action
+from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 

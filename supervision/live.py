@@ -22,12 +22,12 @@ from redis.exceptions import RedisError
 
 from acd import keys
 from acd.events import decode_entries, decode_fields, text
-from hotline.settings import Settings
+from infra.settings import Settings
+from seats.screen_pop import ScreenPops
 from supervision.aggregator import AgentTrack, Aggregator
 from supervision.definitions import Rules
 from supervision.hub import Hub
 from supervision.queue_log import QueueLogWriter
-from supervision.screen_pop import ScreenPops
 
 log = logging.getLogger("supervision.live")
 

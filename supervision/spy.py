@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from asterisk_conf.dialplan import SPY_CONTEXT
-from hotline.ami import ami_action
-from hotline.settings import Settings
+from infra.ami import ami_action
+from infra.settings import Settings
 
 MODES = ("listen", "whisper", "barge")
 RING_S = 20

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.accounts.passwords import hash_password, verify_password
-from hotline.accounts.tokens import InvalidToken, Principal, TokenSigner
+from accounts.passwords import hash_password, verify_password
+from accounts.tokens import InvalidToken, Principal, TokenSigner
 
 
 def test_password_hash_verifies_only_the_password() -> None:

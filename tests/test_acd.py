@@ -14,7 +14,7 @@ from acd.distributor import Distributor
 from acd.events import decode_entries, text
 from acd.models import AcdError, WaitingCall
 from acd.routing import GENERAL, Routing, expert_routing
-from hotline.redis_client import redis_client
+from infra.redis_client import redis_client
 
 __all__ = ["redis_url"]
 

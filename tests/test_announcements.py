@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from acd.models import QueueEstimate
-from hotline.settings import Settings
+from infra.settings import Settings
 from ivr_flows.announcements import announcement
 
 SETTINGS = Settings(state_dir=Path("/state"))

@@ -10,8 +10,8 @@ import pytest
 import redis.asyncio as aioredis
 from support.redis_server import redis_url
 
-from hotline.settings import Settings
-from ivr_flows.caller_screening import (
+from infra.settings import Settings
+from screening.caller_screening import (
     AllowListed,
     CallerScreen,
     Rule,

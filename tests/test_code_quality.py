@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from hotline.settings import PROJECT_DIR
+from infra.settings import PROJECT_DIR
 
 
 @pytest.mark.parametrize("tool", [["ruff", "check", "."], ["mypy", "."]],

@@ -23,8 +23,8 @@ from starlette.routing import BaseRoute, Mount
 from support.sipp import Sipp
 from support.stack import Stack, seat_port, wait_for
 
-from hotline.accounts.tokens import Principal, TokenSigner
-from hotline.api import create_app
+from accounts.tokens import Principal, TokenSigner
+from hotline.api.app import create_app
 from hotline.services import read_pid
 
 pytestmark = pytest.mark.stack

@@ -16,7 +16,7 @@ import pytest
 from support.sipp import Sipp
 from support.stack import Stack, seat_port, wait_for
 
-from hotline.settings import Settings
+from infra.settings import Settings
 from seats.registration_guard import BLOCKED_KEY, RegistrationGuard, source_ip
 
 pytestmark = pytest.mark.stack

@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-import hotline.accounts.models  # noqa: F401  (the users table is in Base.metadata too)
+import accounts.models  # noqa: F401  (the users table is in Base.metadata too)
 from tickets.ids import (
     LOCAL_ZONE,
     allocate_number,

@@ -284,7 +284,7 @@ def test_the_worker_refuses_to_start_without_a_model(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from hotline.settings import PROJECT_DIR
+    from infra.settings import PROJECT_DIR
 
     env = {**os.environ, "HOTLINE_STATE_DIR": str(tmp_path),
            "HOTLINE_ASR_MODEL_PATH": str(tmp_path / "vosk-model-cn-0.22")}

@@ -17,7 +17,7 @@ from support.accounts import add_user
 from support.sipp import Sipp
 from support.stack import Stack, seat_port, wait_for
 
-from hotline.settings import PROJECT_DIR
+from infra.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.stack
 

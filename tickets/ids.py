@@ -19,7 +19,8 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tickets.models import TicketDayCounter, as_utc
+from infra.db import as_utc
+from tickets.models import TicketDayCounter
 
 
 def _local_zone() -> tzinfo:

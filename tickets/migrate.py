@@ -2,7 +2,7 @@
 
     python -m tickets.migrate [DATABASE_URL]
 
-Without a URL, ``hotline.settings.load_settings().effective_database_url`` is used (SQLite in
+Without a URL, ``infra.settings.load_settings().effective_database_url`` is used (SQLite in
 the state dir unless ``HOTLINE_DATABASE_URL`` says otherwise). The migration scripts ship in
 the package (``tickets/migrations``); no alembic.ini is needed.
 """
@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-from tickets.store import SQLITE_BEGIN_OPTION, ensure_sqlite_dir, make_engine
+from infra.db import SQLITE_BEGIN_OPTION, ensure_sqlite_dir, make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     database_url: str = args.database_url
     if not database_url:
-        from hotline.settings import load_settings
+        from infra.settings import load_settings
 
         database_url = load_settings().effective_database_url
     upgrade(database_url, args.revision)

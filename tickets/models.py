@@ -9,74 +9,27 @@ aware UTC datetime, whatever the backend (SQLite has no time zones and returns n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from infra.db import Base, UTCDateTime
 
 # Allowed values of the enumerated string columns (checked by the store, not by the database,
 # so that later migrations can add values without rebuilding SQLite tables).
 SOURCES: tuple[str, ...] = ("ivr", "fallback")
 STATUSES: tuple[str, ...] = ("open", "closed")
-# refused: a harassing or blocked number, let go with a prompt (ivr_flows/caller_screening.py).
+# refused: a harassing or blocked number, let go with a prompt (screening/caller_screening.py).
 OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "unanswered", "failed", "refused")
 ABANDON_STAGES: tuple[str, ...] = ("greeting", "announcement", "queue", "ringing")
-
-# Explicit constraint names, so that migrations (written by hand) can refer to them.
-NAMING_CONVENTION: dict[str, str] = {
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def as_utc(value: datetime) -> datetime:
-    """An aware datetime in UTC. Naive values are refused: their zone would be a guess."""
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValueError(f"datetime must be timezone-aware, got naive {value!r}")
-    return value.astimezone(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """``DateTime(timezone=True)`` that always stores and returns aware UTC datetimes."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        utc = as_utc(value)
-        # SQLite's DATETIME storage drops the zone silently; store naive UTC explicitly.
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):  # pragma: no cover - defensive
-            raise TypeError(f"expected a datetime from the database, got {value!r}")
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
 
 class Ticket(Base):
     """One call into the hotline, from the caller reaching the IVR to the hang-up."""

@@ -17,15 +17,23 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from infra.db import (
+    SQLITE_BEGIN_OPTION,
+    SQLITE_BUSY_TIMEOUT_S,
+    as_utc,
+    ensure_sqlite_dir,
+    is_sqlite_url,
+    make_engine,
+    sqlite_file,
+)
 from tickets.ids import next_ticket_id
 from tickets.models import (
     ABANDON_STAGES,
@@ -37,14 +45,7 @@ from tickets.models import (
     TicketEvent,
     Transcription,
     TranscriptSegment,
-    as_utc,
 )
-
-# SQLite: how long a writer waits for another process's write lock before failing.
-SQLITE_BUSY_TIMEOUT_S = 30.0
-# Execution option naming the SQLite BEGIN mode of a connection's transactions.
-SQLITE_BEGIN_OPTION = "hotline_sqlite_begin"
-_SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 
 _KIND_MAX_LEN = 32  # ticket_events.kind is String(32)
 
@@ -145,71 +146,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(item) for item in value]
     return value
-
-
-# --- engine -----------------------------------------------------------------------------------
-
-
-def is_sqlite_url(database_url: str) -> bool:
-    return make_url(database_url).get_backend_name() == "sqlite"
-
-
-def sqlite_file(database_url: str) -> Path | None:
-    """The database file of a SQLite URL, or None (not SQLite, in-memory, or a file: URI)."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
-        return None
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return None
-    return Path(database)
-
-
-def ensure_sqlite_dir(database_url: str) -> None:
-    """Create the parent directory of a SQLite database file, if the URL names one."""
-    path = sqlite_file(database_url)
-    if path is not None:
-        path.expanduser().absolute().parent.mkdir(parents=True, exist_ok=True)
-
-
-def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, emit BEGIN (see _sqlite_on_begin): this makes
-    # SAVEPOINT work and lets writers take the write lock up front.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cursor.close()
-
-
-def _sqlite_on_begin(connection: Connection) -> None:
-    mode = str(connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")).upper()
-    if mode not in _SQLITE_BEGIN_MODES:
-        raise ValueError(f"{SQLITE_BEGIN_OPTION} must be one of {_SQLITE_BEGIN_MODES}: {mode!r}")
-    connection.exec_driver_sql(f"BEGIN {mode}")
-
-
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """An engine set up for the ticket store.
-
-    SQLite: WAL journal, a busy timeout of :data:`SQLITE_BUSY_TIMEOUT_S`, foreign keys on, and
-    transactions begun by SQLAlchemy (``BEGIN IMMEDIATE`` for connections with the execution
-    option ``hotline_sqlite_begin="IMMEDIATE"``, so that concurrent writers queue on the lock
-    instead of failing). PostgreSQL: pre-ping pooled connections.
-    """
-    if is_sqlite_url(database_url):
-        connect_args = dict(kwargs.pop("connect_args", {}))
-        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
-        engine = create_engine(database_url, connect_args=connect_args, **kwargs)
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(database_url, **kwargs)
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -705,7 +641,7 @@ def _record(ticket: Ticket) -> TicketRecord:
 
 def default_database_url() -> str:
     """``HOTLINE_DATABASE_URL`` or the settings' default (SQLite in the state dir)."""
-    from hotline.settings import load_settings
+    from infra.settings import load_settings
 
     return load_settings().effective_database_url
 

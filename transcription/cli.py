@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 
-from hotline.settings import Settings
+from infra.settings import Settings
 
 
 def cmd_asr_worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from types import FrameType
 
 import redis
 
-from hotline.settings import Settings
+from infra.settings import Settings
 from tickets.ids import is_ticket_id
 from tickets.store import SegmentRecord, TicketNotFound, TicketStore
 from transcription import jobs

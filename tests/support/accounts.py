@@ -8,7 +8,7 @@ import sys
 
 import httpx
 
-from hotline.settings import PROJECT_DIR
+from infra.settings import PROJECT_DIR
 from support.stack import Stack
 
 

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from hotline.settings import PROJECT_DIR
+from infra.settings import PROJECT_DIR
 from support.stack import Stack
 from transcription.stand_in_model import stand_in_model
 

@@ -22,8 +22,8 @@ import redis
 import redis.asyncio as aioredis
 
 from hotline import services
-from hotline.secrets import Secrets, load_secrets
-from hotline.settings import PROJECT_DIR, Settings, load_settings
+from infra.secrets import Secrets, load_secrets
+from infra.settings import PROJECT_DIR, Settings, load_settings
 from tickets.store import TicketRecord, TicketStore
 
 # A second checkout (a git worktree) can run its own test stack beside this one by setting

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import hotline.accounts.models  # noqa: F401  (the users table, in the same metadata)
+import accounts.models  # noqa: F401  (the users table, in the same metadata)
+from infra.db import SQLITE_BEGIN_OPTION, make_engine
 from tickets.models import Base
-from tickets.store import SQLITE_BEGIN_OPTION, make_engine
 
 config = context.config
 target_metadata = Base.metadata

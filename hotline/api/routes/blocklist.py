@@ -1,17 +1,18 @@
 """The supervisor's list of harassing callers: blocks (automatic and manual), the
-allow-list, and the rule's N, T and block time (ivr_flows/caller_screening.py).
+allow-list, and the rule's N, T and block time (screening/caller_screening.py).
 
 No `from __future__ import annotations`: FastAPI resolves the local aliases at run time.
 """
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
-from hotline.accounts.auth import Auth
-from hotline.accounts.tokens import Principal
-from ivr_flows.caller_screening import NUMBER_PATTERN, AllowListed, CallerScreen, Rule
+from accounts.auth import Auth
+from accounts.tokens import Principal
+from hotline.api.deps import Screen
+from screening.caller_screening import NUMBER_PATTERN, AllowListed, Rule
 
 MAX_WINDOW_MIN = 7 * 24 * 60  # a week
 MAX_BLOCK_MIN = 366 * 24 * 60  # a year; longer is a block without an end
@@ -47,10 +48,6 @@ def router(auth: Auth) -> APIRouter:
     api = APIRouter(prefix="/api/supervisor/blocklist", tags=["supervisor"])
     Supervisor = Annotated[Principal, Depends(auth.require("supervisor"))]
 
-    def screen(request: Request) -> CallerScreen:
-        return request.app.state.screen  # type: ignore[no-any-return]
-
-    Screen = Annotated[CallerScreen, Depends(screen)]
 
     @api.get("")
     async def listing(_: Supervisor, screen: Screen) -> dict[str, Any]:

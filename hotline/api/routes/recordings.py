@@ -17,9 +17,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import FileResponse
 
-from hotline.accounts.auth import Auth
-from hotline.accounts.tokens import Principal
-from hotline.settings import Settings
+from accounts.auth import Auth
+from accounts.tokens import Principal
+from infra.settings import Settings
 from tickets.ids import is_ticket_id
 from tickets.models import RECORDING_LEGS
 from tickets.store import TicketRecord, TicketStore

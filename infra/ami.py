@@ -9,8 +9,8 @@ from typing import Any
 
 from panoramisk import Manager
 
-from hotline.secrets import load_secrets
-from hotline.settings import Settings
+from infra.secrets import load_secrets
+from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 

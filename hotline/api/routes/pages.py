@@ -8,11 +8,11 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-HERE = Path(__file__).resolve().parent
+STATIC = Path(__file__).resolve().parent.parent / "static"
 PAGES = {
-    "/wallboard": HERE / "static" / "wallboard.html",
-    "/desk": HERE.parent / "seats" / "static" / "desk.html",
-    "/static/common.js": HERE / "static" / "common.js",
+    "/wallboard": STATIC / "wallboard.html",
+    "/desk": STATIC / "desk.html",
+    "/static/common.js": STATIC / "common.js",
 }
 
 

@@ -1,4 +1,4 @@
-"""The HTTP API: routers by domain, composed here.
+"""The HTTP API: the routers of ``routes/``, composed here.
 
     python -m hotline.api
 """
@@ -12,27 +12,26 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from accounts.auth import Auth
+from accounts.store import AccountStore
+from accounts.tokens import TokenSigner
 from acd.distributor import Distributor
-from hotline.accounts import api as accounts_api
-from hotline.accounts.auth import Auth
-from hotline.accounts.store import AccountStore
-from hotline.accounts.tokens import TokenSigner
-from hotline.log_redaction import uvicorn_log_config
-from hotline.redis_client import redis_client
-from hotline.secrets import load_secrets
-from hotline.settings import Settings, load_settings
-from ivr_flows.caller_screening import CallerScreen
-from seats import api as seats_api
-from seats import transfer_api
-from seats.auth import SeatAuth
-from supervision import api as supervision_api
-from supervision import blocklist_api, pages
-from supervision import ws as supervision_ws
+from hotline.api.deps import SeatAuth, Services, install
+from hotline.api.routes import accounts as accounts_api
+from hotline.api.routes import blocklist as blocklist_api
+from hotline.api.routes import live_ws, pages, recordings
+from hotline.api.routes import seats as seats_api
+from hotline.api.routes import supervision as supervision_api
+from hotline.api.routes import tickets as tickets_api
+from hotline.api.routes import transfers as transfer_api
+from infra.log_redaction import uvicorn_log_config
+from infra.redis_client import redis_client
+from infra.secrets import load_secrets
+from infra.settings import Settings, load_settings
+from screening.caller_screening import CallerScreen
+from seats.screen_pop import ScreenPops
 from supervision.hub import Hub
 from supervision.live import LiveStats
-from supervision.screen_pop import ScreenPops
-from tickets import api as tickets_api
-from tickets import recordings_api
 from tickets.form import TicketForms
 from tickets.store import TicketStore
 
@@ -46,16 +45,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = redis_client(settings.redis_url)
-        app.state.distributor = Distributor(client, f"api-{uuid.uuid4().hex[:8]}")
-        app.state.screen = CallerScreen(client, settings)
         tickets = TicketStore(settings.effective_database_url)
-        app.state.forms = TicketForms(tickets)
-        app.state.hub = Hub()
-        app.state.live = LiveStats(settings, client, app.state.hub,
-                                   ScreenPops(app.state.forms, settings))
-        app.state.live.start()
+        forms = TicketForms(tickets)
+        hub = Hub()
+        services = Services(
+            distributor=Distributor(client, f"api-{uuid.uuid4().hex[:8]}"),
+            screen=CallerScreen(client, settings), forms=forms, hub=hub,
+            live=LiveStats(settings, client, hub, ScreenPops(forms, settings)))
+        install(app, services)
+        services.live.start()
         yield
-        await app.state.live.stop()
+        await services.live.stop()
         await client.aclose()
         accounts.dispose()
         tickets.dispose()
@@ -67,10 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(transfer_api.router(seat_auth, settings))
     app.include_router(supervision_api.router(auth, settings))
     app.include_router(blocklist_api.router(auth))
-    app.include_router(supervision_ws.router(auth))
+    app.include_router(live_ws.router(auth))
     app.include_router(tickets_api.router(auth, settings))
     app.include_router(pages.router())
-    app.include_router(recordings_api.router(auth, settings))
+    app.include_router(recordings.router(auth, settings))
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

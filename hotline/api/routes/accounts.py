@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from hotline.accounts.auth import Auth
-from hotline.accounts.store import AccountStore
-from hotline.accounts.tokens import Principal
+from accounts.auth import Auth
+from accounts.store import AccountStore
+from accounts.tokens import Principal
 
 
 class TokenIn(BaseModel):

@@ -7,14 +7,14 @@ whose aliases (Seat, Acd) are local to `router()`.
 from collections.abc import Awaitable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from acd.distributor import DEFAULT_SKILLS, Distributor
 from acd.models import AcdError
 from acd.routing import format_skills, parse_skills
-from hotline.settings import Settings
-from seats.auth import SeatAuth
+from hotline.api.deps import Acd, SeatAuth
+from infra.settings import Settings
 
 
 class SeatStateOut(BaseModel):
@@ -40,10 +40,6 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
     Seat = Annotated[str, Depends(auth.dependency())]
     reasons = settings.pause_reason_list()
 
-    def distributor(request: Request) -> Distributor:
-        return request.app.state.distributor  # type: ignore[no-any-return]
-
-    Acd = Annotated[Distributor, Depends(distributor)]
 
     async def state_of(acd: Distributor, seat: str) -> SeatStateOut:
         raw = await acd.seat_state(seat)

@@ -4,7 +4,8 @@ Every few seconds, and at once after each AMI login (so within a second or two o
 Asterisk coming back), it lists Asterisk's live channels (CoreShowChannels) and hands
 them to acd/reconcile.py, which frees agents and calls whose channels are gone and takes
 over the calls of dead FastAGI sessions. The tickets of answered calls whose session
-died are closed here, since nobody else is left to close them.
+died are closed by ``close_orphaned`` (the ticket domain's, handed in by the service that
+runs this), since nobody else is left to close them.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from acd.distributor import Distributor
 from acd.reconcile import LiveChannels, Reconciled, reconcile
-from hotline.ami import ResilientManager
-from hotline.settings import Settings
-from tickets.store import TicketStore
+from infra.ami import ResilientManager
+from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,12 @@ def live_channels(reply: Any, listed_at_ms: int) -> LiveChannels:
 
 
 class Reconciler:
-    def __init__(self, settings: Settings, distributor: Distributor, tickets: TicketStore,
+    def __init__(self, settings: Settings, distributor: Distributor,
+                 close_orphaned: Callable[[str], Awaitable[None]],
                  interval_s: float = 5.0) -> None:
         self.settings = settings
         self.distributor = distributor
-        self.tickets = tickets
+        self.close_orphaned = close_orphaned
         self.interval_s = interval_s
         self.manager: ResilientManager | None = None
         self._wake = asyncio.Event()
@@ -89,6 +90,5 @@ class Reconciler:
         done = await reconcile(self.distributor, live, now_ms=int(time.time() * 1000),
                                ring_timeout_ms=int(self.settings.ring_timeout_s * 1000))
         for ticket_id in done.orphaned_tickets:
-            await asyncio.to_thread(self.tickets.close_unfinished, ticket_id,
-                                    at=datetime.now(UTC), stage="ringing")
+            await self.close_orphaned(ticket_id)
         return done

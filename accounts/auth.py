@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hotline.accounts.tokens import InvalidToken, Principal, TokenSigner
+from accounts.tokens import InvalidToken, Principal, TokenSigner
 
 bearer = HTTPBearer(auto_error=False, description="a token from POST /api/auth/token")
 

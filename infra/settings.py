@@ -106,7 +106,7 @@ class Settings:
     pause_reasons: str = "break,meal,training,meeting,no_answer"
     language: str = "zh"  # prompts: zh (default) or en
     legacy_numbers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LEGACY_NUMBERS))
-    # Harassing callers (ivr_flows/caller_screening.py): a number with more than
+    # Harassing callers (screening/caller_screening.py): a number with more than
     # harass_max_calls calls within harass_window_min minutes is refused with a prompt, and
     # stays blocked for harass_block_min minutes (24 h). 0 calls turns the automatic rule
     # off; a supervisor's blocks still apply. A supervisor may change all three at run time

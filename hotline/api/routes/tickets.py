@@ -9,12 +9,13 @@ import asyncio
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from hotline.accounts.auth import Auth
-from hotline.accounts.tokens import Principal
-from hotline.settings import Settings
+from accounts.auth import Auth
+from accounts.tokens import Principal
+from hotline.api.deps import Forms
+from infra.settings import Settings
 from tickets.form import TicketBrief, TicketForms
 from tickets.store import TicketNotFound
 from tickets.taxonomy import DEFAULT_FILE, load_taxonomy
@@ -37,10 +38,6 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
     taxonomy = load_taxonomy(Path(settings.taxonomy_file) if settings.taxonomy_file
                              else DEFAULT_FILE)
 
-    def forms(request: Request) -> TicketForms:
-        return request.app.state.forms  # type: ignore[no-any-return]
-
-    Forms = Annotated[TicketForms, Depends(forms)]
 
     async def readable(forms: TicketForms, who: Principal, ticket_id: str) -> TicketBrief:
         brief = await asyncio.to_thread(forms.brief, ticket_id)

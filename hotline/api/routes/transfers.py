@@ -10,14 +10,13 @@ No `from __future__ import annotations` here: FastAPI must resolve the route sig
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from acd.distributor import Distributor
 from asterisk_conf.dialplan import transfer_extension
-from hotline.ami import ami_action
-from hotline.settings import Settings
-from seats.auth import SeatAuth
+from hotline.api.deps import Acd, SeatAuth
+from infra.ami import ami_action
+from infra.settings import Settings
 
 SEAT_CONTEXT = "from-seat"
 
@@ -40,10 +39,6 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/seats", tags=["seats"])
     Seat = Annotated[str, Depends(auth.dependency())]
 
-    def distributor(request: Request) -> Distributor:
-        return request.app.state.distributor  # type: ignore[no-any-return]
-
-    Acd = Annotated[Distributor, Depends(distributor)]
 
     @api.post("/{seat}/transfer", status_code=status.HTTP_202_ACCEPTED)
     async def transfer(seat: Seat, body: TransferIn, acd: Acd) -> TransferOut:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.settings import Settings
+from infra.settings import Settings
 
 
 @dataclass(frozen=True)

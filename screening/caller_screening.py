@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from hotline.settings import Settings
+from infra.settings import Settings
 from ivr_flows.intake import UNKNOWN_CALLER, caller_number
 
 RULE = "screen:rule"  # hash: max_calls, window_ms, block_ms (a supervisor's override)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tickets.models import Base, UTCDateTime
+from infra.db import Base, UTCDateTime
 
 ROLES: tuple[str, ...] = ("agent", "supervisor", "admin")
 

@@ -1,9 +1,16 @@
-"""The ACD's background service: the sweeper, the presence watcher and the reconciler.
+"""The background service (named ``acd`` in `hotline status`): the jobs of several domains
+that run on timers or AMI events, outside any call.
 
-    python -m hotline.acd_service
+    python -m hotline.background
 
-Kept apart from the FastAGI service so that the time-driven rules and registration
-tracking go on while call sessions restart. Any number may run; both jobs are idempotent.
+- ACD: the sweeper (time-driven rules) and the reconciler (the ACD kept true to Asterisk);
+- seats: the presence watcher (registrations) and the SIP registration guard;
+- tickets: the outbox flusher (writes buffered while the database was away).
+
+It lives in the application layer because it composes domains; the entry points of
+single-domain processes live in their packages (``agi/server.py``,
+``transcription/worker.py``). Kept apart from the FastAGI service so that these jobs go on
+while call sessions restart. Any number may run; every job is idempotent.
 """
 
 from __future__ import annotations
@@ -11,18 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import UTC, datetime
 
 from acd.distributor import Distributor
+from acd.reconciler import Reconciler
 from acd.sweeper import run_sweeper
-from hotline.process import run_service, serve_until_stopped
-from hotline.reconciler import Reconciler
-from hotline.redis_client import redis_client
-from hotline.settings import Settings, load_settings
+from infra.process import run_service, serve_until_stopped
+from infra.redis_client import redis_client
+from infra.settings import Settings, load_settings
 from seats.presence import PresenceWatcher
 from seats.registration_guard import RegistrationGuard
 from tickets.outbox import BufferedTicketStore, flush_outbox
 
-log = logging.getLogger("hotline.acd_service")
+log = logging.getLogger("hotline.background")
 
 
 async def configure(settings: Settings, distributor: Distributor) -> None:
@@ -42,7 +50,12 @@ async def serve() -> None:
     await guard.start()
     sweeper = asyncio.create_task(run_sweeper(distributor), name="sweeper")
     tickets = BufferedTicketStore(settings.effective_database_url, settings.redis_url)
-    reconciler = Reconciler(settings, distributor, tickets)
+
+    async def close_orphaned(ticket_id: str) -> None:
+        await asyncio.to_thread(tickets.close_unfinished, ticket_id, at=datetime.now(UTC),
+                                stage="ringing")
+
+    reconciler = Reconciler(settings, distributor, close_orphaned)
     await reconciler.start()
     flusher = asyncio.create_task(run_flusher(tickets), name="ticket-outbox")
     # A health port, so `hotline status` and the start-up wait see the service.

@@ -12,10 +12,9 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from hotline.accounts.auth import ADMIN, Auth
-from hotline.accounts.tokens import Principal
-from supervision.hub import Hub
-from supervision.live import LiveStats
+from accounts.auth import ADMIN, Auth
+from accounts.tokens import Principal
+from hotline.api.deps import socket_services
 
 KEEPALIVE_S = 20.0
 
@@ -63,8 +62,7 @@ def router(auth: Auth) -> APIRouter:
     async def wallboard(socket: WebSocket) -> None:
         if await admitted(socket, "supervisor") is None:
             return
-        live: LiveStats = socket.app.state.live
-        hub: Hub = socket.app.state.hub
+        live, hub = socket_services(socket).live, socket_services(socket).hub
         await live.ready.wait()
         async with hub.wallboard() as queue:
             await socket.send_text('{"type":"stats","data":' + live.snapshot_json().decode()
@@ -77,9 +75,9 @@ def router(auth: Auth) -> APIRouter:
         if who is None:
             return
         seat = who.seat or socket.query_params.get("seat", "")
-        hub: Hub = socket.app.state.hub
-        async with hub.desk(seat) as queue:
-            state = await socket.app.state.distributor.seat_state(seat)
+        services = socket_services(socket)
+        async with services.hub.desk(seat) as queue:
+            state = await services.distributor.seat_state(seat)
             await socket.send_text(json.dumps({
                 "type": "agent", "seat": seat, "state": state["state"],
                 "reason": state.get("reason", ""), "since_ms": int(state.get("since") or 0)}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.settings import Settings
+from infra.settings import Settings
 from tickets.form import TicketForms
 
 HISTORY = 5

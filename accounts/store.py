@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.accounts.models import ROLES, User
-from hotline.accounts.passwords import hash_password, verify_password
-from hotline.accounts.tokens import Principal
-from tickets.store import make_engine
+from accounts.models import ROLES, User
+from accounts.passwords import hash_password, verify_password
+from accounts.tokens import Principal
+from infra.db import make_engine
 
 MAX_PASSWORD = 256
 # Verified against when the user does not exist, so a wrong name costs as long as a wrong

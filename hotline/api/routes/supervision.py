@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from accounts.auth import Auth
+from accounts.tokens import Principal
 from acd.distributor import Distributor
 from acd.models import AcdError
-from hotline.accounts.auth import Auth
-from hotline.accounts.tokens import Principal
-from hotline.settings import Settings
+from hotline.api.deps import Acd, distributor, live_stats
+from infra.settings import Settings
 from supervision.live import LiveStats, rules_of
 from supervision.metrics import exposition
 from supervision.report import DAILY_COLUMNS, INTERVAL_COLUMNS, day_bounds, replay, to_csv
@@ -46,7 +47,7 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
 
     async def live(request: Request) -> LiveStats:
         """The live figures, once today's events are replayed (at the API's start)."""
-        stats: LiveStats = request.app.state.live
+        stats = live_stats(request)
         try:
             await asyncio.wait_for(stats.ready.wait(), READY_WAIT_S)
         except TimeoutError as exc:
@@ -54,11 +55,7 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
                                 "statistics are starting (replaying today's events)") from exc
         return stats
 
-    def distributor(request: Request) -> Distributor:
-        return request.app.state.distributor  # type: ignore[no-any-return]
-
     Live = Annotated[LiveStats, Depends(live)]
-    Acd = Annotated[Distributor, Depends(distributor)]
     Day = Annotated[date | None, Query(description="YYYY-MM-DD, local; today by default")]
 
     async def day_rows(stats: LiveStats, request: Request, day: date | None,
@@ -69,7 +66,7 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
                                 "day must be from 2000-01-01 on")
         start, end = day_bounds(day, settings.stats_timezone)
-        past = await replay(request.app.state.distributor.client, rules_of(settings),
+        past = await replay(distributor(request).client, rules_of(settings),
                             start, end)
         rows = past.daily_report()
         for row in rows:

@@ -1,0 +1,3 @@
+from hotline.api.app import main
+
+main()

@@ -27,9 +27,10 @@ from acd.offers import OfferListener
 from acd.routing import Routing, route_call, transfer_routing
 from agi.channel import AgiChannel, ChannelGone
 from asterisk_conf.dialplan import SEAT_ANSWERED
+from infra.caller_id import caller_number
 from infra.settings import Settings
 from ivr_flows.announcements import announcement
-from ivr_flows.intake import BARGE_IN_KEYS, Step, caller_number, plan_for
+from ivr_flows.intake import BARGE_IN_KEYS, Step, plan_for
 from screening.caller_screening import CallerScreen
 from tickets.store import TicketStore
 from transcription.after_hangup import queue_transcription

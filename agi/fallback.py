@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from asterisk.agi import AGI
 
+from infra.caller_id import caller_number
 from infra.settings import load_settings
-from ivr_flows.intake import caller_number
 from tickets.store import TicketStore
 
 

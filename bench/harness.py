@@ -7,17 +7,14 @@ dir and ports) with the same SIPp harness, which lives with the tests.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from hotline import services
 from infra.settings import PROJECT_DIR, Settings, seat_name
-
-sys.path.insert(0, str(PROJECT_DIR / "tests"))
-from support.sipp import SipMessage, Sipp  # noqa: E402
-from support.stack import PORT_OFFSET, Stack, bring_up, wait_for  # noqa: E402
+from tests.support.sipp import SipMessage, Sipp
+from tests.support.stack import PORT_OFFSET, Stack, bring_up, wait_for
 
 __all__ = ["SipMessage", "Sipp", "Stack", "wait_for", "bench_stack", "percentile",
            "make_seats_ready", "seat_farm", "SEAT_PORT", "cpu_seconds", "memory_mb",

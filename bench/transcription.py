@@ -35,9 +35,8 @@ from bench.harness import SEAT_PORT, Sipp, Stack, bench_stack, make_seats_ready,
 
 # isort: split
 # bench.harness puts tests/ on the path: the SIPp and worker helpers live with the tests.
-from support.asr import AGENT_SAYS, CITIZEN_SAYS, AsrWorker, asr_env
-from support.speech import speech_pcap
-
+from tests.support.asr import AGENT_SAYS, CITIZEN_SAYS, AsrWorker, asr_env
+from tests.support.speech import speech_pcap
 from transcription import jobs
 from transcription.model import load_model
 from transcription.recognizer import Transcriber

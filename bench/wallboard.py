@@ -191,7 +191,7 @@ def main() -> int:
     parser.add_argument("--baseline-rounds", type=int, default=2)
     parser.add_argument("--events", type=int, default=100)
     args = parser.parse_args()
-    from support.accounts import login_as  # on sys.path once bench.harness is imported
+    from tests.support.accounts import login_as
 
     with bench_stack("ours", seats=60) as stack:
         headers = login_as(stack, "bench-floor", "supervisor")

@@ -29,8 +29,8 @@ from transcription.cli import add_commands as add_transcription_commands
 
 def _configure(settings: Settings) -> None:
     from asterisk_conf.generate import write_config
+    from hotline.migrate import upgrade
     from ivr_flows.prompts import render_all
-    from tickets.migrate import upgrade
 
     provision.ensure_host_commands(provision.HOST_COMMANDS)
     provision.ensure_asterisk_root(settings)
@@ -169,7 +169,7 @@ def _password_from_stdin() -> str | None:
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     from accounts.passwords import generate_password
     from accounts.store import AccountError, AccountStore
-    from tickets.migrate import upgrade
+    from hotline.migrate import upgrade
 
     upgrade(settings.effective_database_url)
     accounts = AccountStore(settings.effective_database_url)

@@ -13,7 +13,6 @@ from infra.settings import Settings
 
 # Every key interrupts the greeting; none of them means anything else.
 BARGE_IN_KEYS = "0123456789*#"
-UNKNOWN_CALLER = "anonymous"
 
 
 @dataclass(frozen=True)
@@ -37,11 +36,3 @@ def plan_for(dialled: str, settings: Settings) -> IntakePlan:
     steps.append(Step("greeting", settings.prompt("greeting")))
     return IntakePlan(dialled=dialled, department_hint=hint, steps=tuple(steps))
 
-
-def caller_number(raw: str | None) -> str:
-    """The caller's number as the ticket keeps it; withheld or junk becomes 'anonymous'."""
-    value = (raw or "").strip()
-    digits = value.lstrip("+")
-    if not digits or not digits.isdigit() or len(digits) > 32:
-        return UNKNOWN_CALLER
-    return value

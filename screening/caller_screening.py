@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
+from infra.caller_id import UNKNOWN_CALLER, caller_number
 from infra.settings import Settings
-from ivr_flows.intake import UNKNOWN_CALLER, caller_number
 
 RULE = "screen:rule"  # hash: max_calls, window_ms, block_ms (a supervisor's override)
 ALLOWED = "screen:allowed"  # hash: number -> JSON {reason, by, at_ms}

@@ -15,7 +15,7 @@ import contextlib
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -23,7 +23,6 @@ from redis.exceptions import RedisError
 from acd import keys
 from acd.events import decode_entries, decode_fields, text
 from infra.settings import Settings
-from seats.screen_pop import ScreenPops
 from supervision.aggregator import AgentTrack, Aggregator
 from supervision.definitions import Rules
 from supervision.hub import Hub
@@ -34,6 +33,12 @@ log = logging.getLogger("supervision.live")
 QUEUE_LOG_CHECKPOINT = "supervision:queue_log:last"
 BATCH = 1000
 BLOCK_MS = 1000
+
+
+class ScreenPopBuilder(Protocol):
+    """Builds the desk's screen pop for an ACD event (the seats domain's ScreenPops)."""
+
+    def build(self, kind: str, event: dict[str, str], ticket_id: str) -> dict[str, Any]: ...
 
 
 def rules_of(settings: Settings) -> Rules:
@@ -54,7 +59,7 @@ def _id_after(a: str, b: str) -> bool:
 
 class LiveStats:
     def __init__(self, settings: Settings, client: aioredis.Redis, hub: Hub,
-                 pops: ScreenPops | None) -> None:
+                 pops: ScreenPopBuilder | None) -> None:
         self.settings = settings
         self.client = client
         self.hub = hub

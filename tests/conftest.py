@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support.postgres import postgres_server
-from support.stack import Stack, bring_up
+
+from tests.support.postgres import postgres_server
+from tests.support.stack import Stack, bring_up
 
 __all__ = ["postgres_server"]
 

@@ -4,8 +4,8 @@ Standard library and SQLAlchemy (2.0 API) only: the pyst2 fallback script import
 inside the Asterisk root, whose Python has nothing else. Async callers wrap the methods in
 ``asyncio.to_thread``; one :class:`TicketStore` may be shared between threads.
 
-The store does not create tables: run ``python -m tickets.migrate`` (or
-:func:`tickets.migrate.upgrade`) first.
+The store does not create tables: run ``python -m hotline.migrate`` (or
+:func:`hotline.migrate.upgrade`) first.
 
 Datetimes passed in must be timezone-aware (any zone); they are stored as UTC and come back as
 aware UTC datetimes.

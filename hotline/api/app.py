@@ -17,6 +17,7 @@ from accounts.store import AccountStore
 from accounts.tokens import TokenSigner
 from acd.distributor import Distributor
 from hotline.api.deps import SeatAuth, Services, install
+from hotline.api.log_redaction import uvicorn_log_config
 from hotline.api.routes import accounts as accounts_api
 from hotline.api.routes import blocklist as blocklist_api
 from hotline.api.routes import live_ws, pages, recordings
@@ -24,7 +25,6 @@ from hotline.api.routes import seats as seats_api
 from hotline.api.routes import supervision as supervision_api
 from hotline.api.routes import tickets as tickets_api
 from hotline.api.routes import transfers as transfer_api
-from infra.log_redaction import uvicorn_log_config
 from infra.redis_client import redis_client
 from infra.secrets import load_secrets
 from infra.settings import Settings, load_settings

@@ -9,7 +9,7 @@ import sys
 import httpx
 
 from infra.settings import PROJECT_DIR
-from support.stack import Stack
+from tests.support.stack import Stack
 
 
 def add_user(stack: Stack, name: str, role: str, seat: str | None = None) -> str:

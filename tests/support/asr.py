@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from infra.settings import PROJECT_DIR
-from support.stack import Stack
+from tests.support.stack import Stack
 from transcription.stand_in_model import stand_in_model
 
 DATA = Path(__file__).resolve().parent.parent / "data"

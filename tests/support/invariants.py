@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from acd.events import decode_entries
 from supervision.aggregator import Aggregator
-from support.stack import Stack
+from tests.support.stack import Stack
 from tickets.models import Ticket
 
 # cdr_csv with loguniqueid=yes: the columns, in order.

@@ -8,7 +8,7 @@ get random passwords (scram-sha-256); nothing is hard-coded.
 
 In a conftest::
 
-    from support.postgres import postgres_server  # noqa: F401  (session-scoped fixture)
+    from tests.support.postgres import postgres_server  # noqa: F401  (session-scoped fixture)
 """
 
 from __future__ import annotations

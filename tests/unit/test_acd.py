@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
-from support.redis_server import redis_url
 
 from acd.distributor import Distributor
 from acd.events import decode_entries, text
 from acd.models import AcdError, WaitingCall
 from acd.routing import GENERAL, Routing, expert_routing
 from infra.redis_client import redis_client
+from tests.support.redis_server import redis_url
 
 __all__ = ["redis_url"]
 

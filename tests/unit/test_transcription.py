@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import redis
-from support.asr import CITIZEN_SAYS, PHRASES
-from support.redis_server import redis_url
-from support.speech import synthesise
 
-from tickets.migrate import upgrade
+from hotline.migrate import upgrade
+from tests.support.asr import CITIZEN_SAYS, PHRASES
+from tests.support.redis_server import redis_url
+from tests.support.speech import synthesise
 from tickets.store import SegmentRecord, TicketStore
 from transcription import jobs
 from transcription.categories import DEFAULT_RULES, Rule, load_rules, suggest

@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from support.accounts import login_as
-from support.sipp import Sipp
-from support.stack import Stack, seat_port, wait_for
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from acd.events import decode_entries
+from tests.support.accounts import login_as
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, seat_port, wait_for
 
 pytestmark = pytest.mark.stack
 

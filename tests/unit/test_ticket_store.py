@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import accounts.models  # noqa: F401  (the users table is in Base.metadata too)
+from hotline.migrate import current_revision, head_revision, upgrade
 from tickets.ids import (
     LOCAL_ZONE,
     allocate_number,
@@ -29,11 +30,10 @@ from tickets.ids import (
     local_day,
     parse_ticket_id,
 )
-from tickets.migrate import current_revision, head_revision, upgrade
 from tickets.models import Base
 from tickets.store import TicketNotFound, TicketStore, make_engine
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 # 2026-11-23 10:00 in Shanghai.
 T0 = datetime(2026, 11, 23, 2, 0, 0, tzinfo=UTC)
@@ -88,7 +88,7 @@ def test_migrate_command_line_uses_settings_default(tmp_path: Path) -> None:
     env = dict(os.environ, HOTLINE_STATE_DIR=str(state_dir))
     env.pop("HOTLINE_DATABASE_URL", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "tickets.migrate"],
+        [sys.executable, "-m", "hotline.migrate"],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,

@@ -13,11 +13,11 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from support.accounts import add_user
-from support.sipp import Sipp
-from support.stack import Stack, seat_port, wait_for
 
 from infra.settings import PROJECT_DIR
+from tests.support.accounts import add_user
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, seat_port, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -133,7 +133,8 @@ def test_desk_gets_the_screen_pop_and_saves_the_ticket(
 def test_wallboard_lists_blocked_numbers_and_unblocks_one(
         stack: Stack, browser: webdriver.Chrome) -> None:
     import httpx
-    from support.accounts import token
+
+    from tests.support.accounts import token
 
     ARTIFACTS.mkdir(exist_ok=True)
     password = add_user(stack, "wallboard3", "supervisor")

@@ -10,11 +10,11 @@ from typing import Protocol
 
 import httpx
 import pytest
-from support.accounts import login_as
-from support.sipp import Sipp
-from support.stack import Stack, wait_for
 
 from acd.events import decode_entries
+from tests.support.accounts import login_as
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, wait_for
 from tickets.store import TicketRecord
 
 pytestmark = pytest.mark.stack

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from support.accounts import add_user, login_as, token
-from support.stack import Stack
+
+from tests.support.accounts import add_user, login_as, token
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
 

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from support.sipp import Sipp
-from support.stack import Stack, seat_port, wait_for
+
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, seat_port, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -1,4 +1,4 @@
-"""Alembic environment of the ticket store (run through :mod:`tickets.migrate`)."""
+"""Alembic environment of the ticket store (run through :mod:`hotline.migrate`)."""
 
 from __future__ import annotations
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.accounts import login_as
-from support.asr import AGENT_SAYS, CITIZEN_SAYS, RULES, AsrWorker, asr_env
-from support.sipp import Sipp
-from support.speech import long_recording, speech_pcap, synthesise
-from support.stack import Stack, seat_port, wait_for
 
+from tests.support.accounts import login_as
+from tests.support.asr import AGENT_SAYS, CITIZEN_SAYS, RULES, AsrWorker, asr_env
+from tests.support.sipp import Sipp
+from tests.support.speech import long_recording, speech_pcap, synthesise
+from tests.support.stack import Stack, seat_port, wait_for
 from tickets.store import TranscriptionRecord
 from transcription.categories import load_rules, suggest
 from transcription.recordings import recording_path

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.accounts import login_as
-from support.sipp import Sipp
-from support.stack import Stack, seat_port, wait_for
 
 from acd.events import decode_entries
+from tests.support.accounts import login_as
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, seat_port, wait_for
 from transcription.recordings import recording_path
 
 pytestmark = pytest.mark.stack

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
-from support.sipp import Sipp
-from support.stack import Stack, seat_port, wait_for
 
 from acd.events import decode_entries
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, seat_port, wait_for
 
 pytestmark = pytest.mark.stack
 

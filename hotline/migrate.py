@@ -1,10 +1,10 @@
 """Bring a ticket database up to date with Alembic (host only: imports alembic).
 
-    python -m tickets.migrate [DATABASE_URL]
+    python -m hotline.migrate [DATABASE_URL]
 
 Without a URL, ``infra.settings.load_settings().effective_database_url`` is used (SQLite in
 the state dir unless ``HOTLINE_DATABASE_URL`` says otherwise). The migration scripts ship in
-the package (``tickets/migrations``); no alembic.ini is needed.
+the package (``hotline/migrations``); no alembic.ini is needed.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def head_revision() -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tickets.migrate", description="Upgrade the ticket database."
+        prog="python -m hotline.migrate", description="Upgrade the ticket database."
     )
     parser.add_argument(
         "database_url",

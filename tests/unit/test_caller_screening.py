@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
-from support.redis_server import redis_url
 
 from infra.settings import Settings
 from screening.caller_screening import (
@@ -20,6 +19,7 @@ from screening.caller_screening import (
     screened_number,
     valid_number,
 )
+from tests.support.redis_server import redis_url
 
 __all__ = ["redis_url"]
 

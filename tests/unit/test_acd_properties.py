@@ -22,12 +22,12 @@ import redis
 import redis.asyncio as aioredis
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from support.redis_server import redis_url
 
 from acd.distributor import Distributor
 from acd.events import text
 from acd.models import AcdError, WaitingCall
 from acd.routing import Routing
+from tests.support.redis_server import redis_url
 
 __all__ = ["redis_url"]
 

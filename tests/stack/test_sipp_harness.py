@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from support.sipp import (
+
+from tests.support.sipp import (
     EXIT_ALL_CALLS_OK,
     EXIT_SOME_CALL_FAILED,
     SipMessage,
@@ -349,7 +350,7 @@ def test_scenarios_are_classified() -> None:
     servers = {"seat_answer", "seat_answer_hangup", "seat_answer_refer", "seat_answer_speak",
                "seat_no_answer", "test_registrar"}
     servers |= {"test_reject_uas", "test_rtp_sink_uas"}
-    scenario_dir = Path(__file__).parent / "sipp"
+    scenario_dir = Path(__file__).parent.parent / "sipp"
     for path in sorted(scenario_dir.glob("*.xml")):
         assert scenario_info(path).is_server == (path.stem in servers), path.name
     assert scenario_info("citizen_talk").variables >= {"caller", "talk_ms", "extra_headers"}

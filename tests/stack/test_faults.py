@@ -16,11 +16,11 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
-from support import invariants
-from support.sipp import Sipp
-from support.stack import PORT_OFFSET, Stack, seat_port, wait_for
 
 from hotline import services
+from tests.support import invariants
+from tests.support.sipp import Sipp
+from tests.support.stack import PORT_OFFSET, Stack, seat_port, wait_for
 from tickets.store import TicketRecord
 
 pytestmark = pytest.mark.stack

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from support.accounts import login_as
-from support.stack import Stack
+
+from tests.support.accounts import login_as
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
 

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import websockets
-from support.accounts import add_user, token
-from support.sipp import Sipp, dtmf_pcap
-from support.stack import Stack, seat_port, wait_for
+
+from tests.support.accounts import add_user, token
+from tests.support.sipp import Sipp, dtmf_pcap
+from tests.support.stack import Stack, seat_port, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from support.sipp import Sipp
-from support.stack import Stack, seat_port, wait_for
 
 from infra.settings import Settings
 from seats.registration_guard import BLOCKED_KEY, RegistrationGuard, source_ip
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, seat_port, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -20,12 +20,12 @@ import pytest
 import websockets
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import BaseRoute, Mount
-from support.sipp import Sipp
-from support.stack import Stack, seat_port, wait_for
 
 from accounts.tokens import Principal, TokenSigner
 from hotline.api.app import create_app
 from hotline.services import read_pid
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, seat_port, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -1,0 +1,1 @@
+"""Import contracts of our own, for import-linter (configured in pyproject.toml)."""

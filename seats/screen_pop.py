@@ -1,7 +1,9 @@
 """The desk's screen pop: who is calling, what they dialled, the ticket, earlier tickets.
 
 Built when the ACD offers a call to a seat and again when the seat answers. The caller and
-the dialled number come from the ticket the call session opened before queueing.
+the dialled number come from the ticket the call session opened before queueing. ``form``
+is what the ticket's form holds already (empty for a new call; a transferred call brings
+the first agent's entries): the desk clears its form on a new call and fills it from this.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.settings import Settings
-from tickets.form import TicketForms
+from tickets.form import FORM_FIELDS, TicketForms
 
 HISTORY = 5
 
@@ -32,4 +34,5 @@ class ScreenPops:
             or self.departments.get(dialled),
             "repeat_caller": bool(history),
             "history": [b.as_dict() for b in history],
+            "form": {name: getattr(brief, name) if brief else None for name in FORM_FIELDS},
         }

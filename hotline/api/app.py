@@ -20,6 +20,7 @@ from hotline.api.deps import SeatAuth, Services, install
 from hotline.api.log_redaction import uvicorn_log_config
 from hotline.api.routes import accounts as accounts_api
 from hotline.api.routes import blocklist as blocklist_api
+from hotline.api.routes import desk as desk_api
 from hotline.api.routes import live_ws, pages, recordings
 from hotline.api.routes import seats as seats_api
 from hotline.api.routes import supervision as supervision_api
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(blocklist_api.router(auth))
     app.include_router(live_ws.router(auth))
     app.include_router(tickets_api.router(auth, settings))
+    app.include_router(desk_api.router(auth, settings))
     app.include_router(pages.router())
     app.include_router(recordings.router(auth, settings))
 

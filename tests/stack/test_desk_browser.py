@@ -1,0 +1,220 @@
+"""The agent's desk in headless Chromium, through real calls: nothing can be saved before a
+screen pop, a new call clears the last call's form, the pause menu is the settings' (without
+the system's no_answer), and the transfer control sends the caller to an expert queue (the
+expert's SIP phone gets the call). Screenshots are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from infra.settings import PROJECT_DIR
+from tests.support.accounts import add_user, token
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, seat_port, wait_for
+
+pytestmark = pytest.mark.stack
+
+ARTIFACTS = PROJECT_DIR / "test-artifacts"
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.fail("chromium and chromium-driver are missing: run `bin/hotline test`")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                "--window-size=1400,1000", "--lang=zh-CN"):
+        options.add_argument(arg)
+    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    yield chrome
+    chrome.quit()
+
+
+def js(chrome: webdriver.Chrome, script: str, *args: object) -> object:
+    return chrome.execute_script(script, *args)
+
+
+def text(chrome: webdriver.Chrome, selector: str) -> str:
+    return str(js(chrome, "const e = document.querySelector(arguments[0]);"
+                          " return e ? e.textContent : '';", selector))
+
+
+def value(chrome: webdriver.Chrome, selector: str) -> str:
+    return str(js(chrome, "return document.querySelector(arguments[0]).value;", selector))
+
+
+def disabled(chrome: webdriver.Chrome, selector: str) -> bool:
+    return bool(js(chrome, "return document.querySelector(arguments[0]).disabled;", selector))
+
+
+def form_requests(chrome: webdriver.Chrome) -> int:
+    """How many requests the page sent to a ticket form route."""
+    return int(str(js(chrome, "return performance.getEntriesByType('resource')"
+                              ".filter(e => e.name.includes('/form')).length;")))
+
+
+def open_desk(stack: Stack, chrome: webdriver.Chrome, user: str, seat: str) -> str:
+    """Signs `user` (the agent of `seat`) in on the desk page; returns the password."""
+    password = add_user(stack, user, "agent", seat)
+    chrome.get(f"{stack.api_url}/desk")
+    wait = WebDriverWait(chrome, 20)
+    wait.until(lambda b: b.find_element(By.ID, "login").is_displayed())
+    chrome.find_element(By.ID, "user").send_keys(user)
+    chrome.find_element(By.ID, "password").send_keys(password)
+    chrome.find_element(By.CSS_SELECTOR, "#login button").click()
+    wait.until(lambda b: b.find_element(By.ID, "desk").is_displayed())
+    wait.until(lambda b: text(b, "#state") == "未签入")  # from the desk socket
+    return password
+
+
+def citizen(stack: Stack, tmp_path: Path, number: str, talk_ms: int, label: str) -> Sipp:
+    return Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                calls=1, service="12345", caller=number,
+                variables={"talk_ms": str(talk_ms)}, workdir=tmp_path, label=label)
+
+
+def phone(stack: Stack, n: int, tmp_path: Path) -> Sipp:
+    return Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+                local_port=seat_port(n), variables={"ring_ms": "100"}, workdir=tmp_path,
+                label=f"seat{n}")
+
+
+def test_desk_before_a_call_pause_menu_from_the_settings(
+        stack: Stack, browser: webdriver.Chrome) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    password = open_desk(stack, browser, "desk061", "seat-061")
+    wait = WebDriverWait(browser, 20)
+    # No screen pop yet: no ticket, nothing to save, nothing to transfer.
+    assert text(browser, "#ticket-id") == "—"
+    assert disabled(browser, "#save")
+    assert browser.find_element(By.ID, "save-hint").is_displayed()
+    js(browser, "document.querySelector('#summary').value = '没有来电时的摘要';"
+                "document.querySelector('#form').requestSubmit();")
+    assert form_requests(browser) == 0 and text(browser, "#saved") == ""
+    assert browser.find_elements(By.ID, "transfer-target")
+    for control in ("#transfer-target", "#transfer-mode", "#transfer-go"):
+        assert disabled(browser, control), control
+
+    # The pause menu is the settings' reasons, without the system's no_answer.
+    configured = stack.settings.pause_reason_list()
+    assert "no_answer" in configured  # the default settings have it: it must be left out
+    offered = [r for r in configured if r != "no_answer"]
+    wait.until(lambda b: len(Select(b.find_element(By.ID, "pause-reason")).options) > 0)
+    menu = Select(browser.find_element(By.ID, "pause-reason"))
+    assert [o.get_attribute("value") for o in menu.options] == offered
+    assert [o.text for o in menu.options][:4] == ["小休", "用餐", "培训", "会议"]
+    headers = {"Authorization": f"Bearer {token(stack, 'desk061', password)}"}
+    reasons = httpx.get(f"{stack.api_url}/api/desk/pause-reasons", headers=headers)
+    assert reasons.status_code == 200, reasons.text
+    assert [r["code"] for r in reasons.json()] == offered
+    assert reasons.json()[0] == {"code": "break", "zh": "小休", "en": "Break"}
+    assert httpx.get(f"{stack.api_url}/api/desk/pause-reasons").status_code == 401
+
+    # Signed in, paused for a meal from that menu, then ready.
+    browser.find_element(By.CSS_SELECTOR, 'button[data-act="login"]').click()
+    wait.until(lambda b: text(b, "#state") == "就绪")
+    menu.select_by_value("meal")
+    browser.find_element(By.CSS_SELECTOR, 'button[data-act="pause"]').click()
+    wait.until(lambda b: text(b, "#state") == "小休" and text(b, "#reason") == "用餐")
+    assert stack.seat_state("seat-061")["reason"] == "meal"
+    browser.find_element(By.ID, "lang").click()
+    wait.until(lambda b: text(b, "#reason") == "Meal")
+    menu = Select(browser.find_element(By.ID, "pause-reason"))
+    assert [o.text for o in menu.options][:2] == ["Break", "Meal"]
+    assert "Only during a call" in text(browser, "#transfer-hint")
+    browser.save_screenshot(str(ARTIFACTS / "desk-paused-en.png"))
+    browser.find_element(By.ID, "lang").click()
+    wait.until(lambda b: text(b, "#reason") == "用餐")
+    browser.find_element(By.CSS_SELECTOR, 'button[data-act="ready"]').click()
+    wait.until(lambda b: text(b, "#state") == "就绪")
+    assert disabled(browser, "#save") and disabled(browser, "#transfer-go")
+
+
+def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
+        stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    open_desk(stack, browser, "desk063", "seat-063")
+    wait = WebDriverWait(browser, 30)
+    browser.find_element(By.CSS_SELECTOR, 'button[data-act="login"]').click()
+    wait.until(lambda b: text(b, "#state") == "就绪")
+    with phone(stack, 63, tmp_path) as _, phone(stack, 64, tmp_path) as expert:
+        # The expert has only the water skill: only a transfer to expert:water reaches it.
+        stack.hotline("seat", "login", "seat-064", "--skills", "expert_water:1")
+        # The first call: answered, its ticket filled in and saved.
+        with citizen(stack, tmp_path, "13900000061", 6000, "first") as first:
+            wait.until(lambda b: text(b, "#pop-caller") == "13900000061")
+            wait.until(lambda b: js(b, "return !!document.querySelector("
+                                       "'#pop [data-event=answered]')"))
+            wait.until(lambda b: not disabled(b, "#save"))
+            wait.until(lambda b: not disabled(b, "#transfer-go"))  # on the call
+            first_ticket = text(browser, "#ticket-id")
+            browser.find_element(By.ID, "summary").send_keys("第一通：咨询公积金提取")
+            Select(browser.find_element(By.ID, "category")).select_by_value("050402")
+            Select(browser.find_element(By.ID, "urgency")).select_by_value("紧急")
+            browser.find_element(By.CSS_SELECTOR, 'input[value="转办"]').click()
+            browser.find_element(By.ID, "save").click()
+            wait.until(lambda b: text(b, "#saved") == "已保存")
+            assert first.wait(timeout=30) == 0
+        wait.until(lambda b: text(b, "#state") == "就绪")
+        wait.until(lambda b: disabled(b, "#transfer-go"))  # the call is over
+        saved = stack.tickets.get(first_ticket)
+        assert saved is not None
+
+        # The second call: nothing of the first stays in the form.
+        with citizen(stack, tmp_path, "13900000062", 20000, "second") as second:
+            wait.until(lambda b: text(b, "#pop-caller") == "13900000062")
+            wait.until(lambda b: js(b, "return !!document.querySelector("
+                                       "'#pop [data-event=answered]')"))
+            second_ticket = text(browser, "#ticket-id")
+            assert second_ticket not in ("", "—", first_ticket)
+            assert value(browser, "#summary") == ""
+            assert value(browser, "#category") == ""
+            assert value(browser, "#urgency") == "一般"
+            assert value(browser, "#unit") == ""
+            assert js(browser, "return document.querySelector("
+                               "'input[name=disposition]:checked').value") == "直办"
+            assert text(browser, "#saved") == ""
+            wait.until(lambda b: not disabled(b, "#save") and not disabled(b, "#transfer-go"))
+            browser.save_screenshot(str(ARTIFACTS / "desk-second-call.png"))
+
+            # Transferred to the water company's experts from the desk.
+            Select(browser.find_element(By.ID, "transfer-target")).select_by_value(
+                "expert:water")
+            browser.find_element(By.ID, "transfer-go").click()
+            wait.until(lambda b: text(b, "#transfer-msg") == "已转接至 供水")
+            invite = expert.wait_for_message(lambda m: m.method == "INVITE", timeout=20)
+            assert invite.header("x-hotline-ticket") == second_ticket
+            wait_for(lambda: stack.seat_state("seat-064").get("state") == "on_call", 20,
+                     "the expert to answer")
+            wait.until(lambda b: disabled(b, "#transfer-go"))  # seat-063 is off the call
+            # The ticket is the expert's now: this desk may not save it, and says so plainly.
+            browser.find_element(By.ID, "summary").send_keys("第二通：已转供水")
+            Select(browser.find_element(By.ID, "category")).select_by_value("050402")
+            browser.find_element(By.ID, "save").click()
+            wait.until(lambda b: text(b, "#saved") not in ("", "正在保存…"))
+            assert text(browser, "#saved") == "这张工单不是本座席接听的来电，不能保存。"
+            browser.save_screenshot(str(ARTIFACTS / "desk-transferred.png"))
+            assert second.wait(timeout=40) == 0  # the caller talked on with the expert
+    record = stack.wait_closed(second_ticket)
+    assert (record.outcome, record.seat) == ("answered", "seat-064")
+    assert ("transfer", "blind to expert:water") in [(e.kind, e.detail)
+                                                     for e in record.events]
+    from tickets.form import TicketForms
+
+    forms = TicketForms(stack.tickets)
+    first_form, second_form = forms.brief(first_ticket), forms.brief(second_ticket)
+    assert first_form is not None and second_form is not None
+    assert (first_form.summary, first_form.urgency, first_form.disposition) == (
+        "第一通：咨询公积金提取", "紧急", "转办")
+    assert second_form.summary is None  # the refused save wrote nothing

@@ -93,7 +93,7 @@ def phone(stack: Stack, n: int, tmp_path: Path) -> Sipp:
 def test_desk_before_a_call_pause_menu_from_the_settings(
         stack: Stack, browser: webdriver.Chrome) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    password = open_desk(stack, browser, "desk061", "seat-061")
+    password = open_desk(stack, browser, "desk044", "seat-044")
     wait = WebDriverWait(browser, 20)
     # No screen pop yet: no ticket, nothing to save, nothing to transfer.
     assert text(browser, "#ticket-id") == "—"
@@ -114,7 +114,7 @@ def test_desk_before_a_call_pause_menu_from_the_settings(
     menu = Select(browser.find_element(By.ID, "pause-reason"))
     assert [o.get_attribute("value") for o in menu.options] == offered
     assert [o.text for o in menu.options][:4] == ["小休", "用餐", "培训", "会议"]
-    headers = {"Authorization": f"Bearer {token(stack, 'desk061', password)}"}
+    headers = {"Authorization": f"Bearer {token(stack, 'desk044', password)}"}
     reasons = httpx.get(f"{stack.api_url}/api/desk/pause-reasons", headers=headers)
     assert reasons.status_code == 200, reasons.text
     assert [r["code"] for r in reasons.json()] == offered
@@ -127,7 +127,7 @@ def test_desk_before_a_call_pause_menu_from_the_settings(
     menu.select_by_value("meal")
     browser.find_element(By.CSS_SELECTOR, 'button[data-act="pause"]').click()
     wait.until(lambda b: text(b, "#state") == "小休" and text(b, "#reason") == "用餐")
-    assert stack.seat_state("seat-061")["reason"] == "meal"
+    assert stack.seat_state("seat-044")["reason"] == "meal"
     browser.find_element(By.ID, "lang").click()
     wait.until(lambda b: text(b, "#reason") == "Meal")
     menu = Select(browser.find_element(By.ID, "pause-reason"))
@@ -144,13 +144,13 @@ def test_desk_before_a_call_pause_menu_from_the_settings(
 def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
         stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    open_desk(stack, browser, "desk063", "seat-063")
+    open_desk(stack, browser, "desk045", "seat-045")
     wait = WebDriverWait(browser, 30)
     browser.find_element(By.CSS_SELECTOR, 'button[data-act="login"]').click()
     wait.until(lambda b: text(b, "#state") == "就绪")
-    with phone(stack, 63, tmp_path) as _, phone(stack, 64, tmp_path) as expert:
+    with phone(stack, 45, tmp_path) as _, phone(stack, 46, tmp_path) as expert:
         # The expert has only the water skill: only a transfer to expert:water reaches it.
-        stack.hotline("seat", "login", "seat-064", "--skills", "expert_water:1")
+        stack.hotline("seat", "login", "seat-046", "--skills", "expert_water:1")
         # The first call: answered, its ticket filled in and saved.
         with citizen(stack, tmp_path, "13900000061", 6000, "first") as first:
             wait.until(lambda b: text(b, "#pop-caller") == "13900000061")
@@ -195,9 +195,9 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
             wait.until(lambda b: text(b, "#transfer-msg") == "已转接至 供水")
             invite = expert.wait_for_message(lambda m: m.method == "INVITE", timeout=20)
             assert invite.header("x-hotline-ticket") == second_ticket
-            wait_for(lambda: stack.seat_state("seat-064").get("state") == "on_call", 20,
+            wait_for(lambda: stack.seat_state("seat-046").get("state") == "on_call", 20,
                      "the expert to answer")
-            wait.until(lambda b: disabled(b, "#transfer-go"))  # seat-063 is off the call
+            wait.until(lambda b: disabled(b, "#transfer-go"))  # seat-045 is off the call
             # The ticket is the expert's now: this desk may not save it, and says so plainly.
             browser.find_element(By.ID, "summary").send_keys("第二通：已转供水")
             Select(browser.find_element(By.ID, "category")).select_by_value("050402")
@@ -207,7 +207,7 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
             browser.save_screenshot(str(ARTIFACTS / "desk-transferred.png"))
             assert second.wait(timeout=40) == 0  # the caller talked on with the expert
     record = stack.wait_closed(second_ticket)
-    assert (record.outcome, record.seat) == ("answered", "seat-064")
+    assert (record.outcome, record.seat) == ("answered", "seat-046")
     assert ("transfer", "blind to expert:water") in [(e.kind, e.detail)
                                                      for e in record.events]
     from tickets.form import TicketForms

@@ -1,8 +1,11 @@
 """The agent desk's view of tickets: the screen pop's history and the ticket form.
 
 The form's fields (request type, category, urgency, summary, 直办/转办 and the unit) are
-columns added by migration 0003_desk. Synchronous, like the store; async callers use
+columns of Ticket (migration 0003_desk). Synchronous, like the store; async callers use
 ``asyncio.to_thread``.
+
+A withheld number is stored as UNKNOWN_CALLER ("anonymous"): those calls come from
+strangers to each other, so they are never grouped as one caller's history.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from infra.caller_id import UNKNOWN_CALLER
+from infra.db import SQLITE_BEGIN_OPTION
 from tickets.models import DISPOSITIONS, REQUEST_TYPES, URGENCIES, Ticket
-from tickets.store import SQLITE_BEGIN_OPTION, TicketNotFound, TicketStore
+from tickets.records import TicketNotFound
+from tickets.store import TicketStore
 
 FORM_FIELDS = ("request_type", "category", "urgency", "summary", "disposition", "unit")
 
@@ -43,10 +49,15 @@ class TicketBrief:
 
 
 def _brief(t: Ticket) -> TicketBrief:
-    get = t.__dict__.get
     return TicketBrief(t.ticket_id, t.created_at, t.caller, t.dialled, t.department_hint,
-                       t.seat, t.outcome, get("request_type"), get("category"), get("urgency"),
-                       get("summary"), get("disposition"), get("unit"))
+                       t.seat, t.outcome, t.request_type, t.category, t.urgency, t.summary,
+                       t.disposition, t.unit)
+
+
+def is_groupable_caller(caller: str) -> bool:
+    """Whether tickets with this caller are one person's: not for an empty or withheld
+    number (every withheld call would otherwise share strangers' history)."""
+    return bool(caller) and caller != UNKNOWN_CALLER
 
 
 class TicketForms:
@@ -60,8 +71,9 @@ class TicketForms:
             return None if ticket is None else _brief(ticket)
 
     def history(self, caller: str, *, before: str = "", limit: int = 5) -> list[TicketBrief]:
-        """Earlier tickets from the same number, newest first (repeat callers)."""
-        if not caller:
+        """Earlier tickets from the same number, newest first (repeat callers); none for a
+        withheld number."""
+        if not is_groupable_caller(caller):
             return []
         with Session(self.store.engine) as session:
             rows = session.scalars(

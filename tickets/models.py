@@ -28,8 +28,15 @@ from infra.db import Base, UTCDateTime
 SOURCES: tuple[str, ...] = ("ivr", "fallback")
 STATUSES: tuple[str, ...] = ("open", "closed")
 # refused: a harassing or blocked number, let go with a prompt (screening/caller_screening.py).
-OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "unanswered", "failed", "refused")
+# Only outcomes something produces: a call nobody answered is "abandoned" at its stage.
+OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "refused")
 ABANDON_STAGES: tuple[str, ...] = ("greeting", "announcement", "queue", "ringing")
+
+# The agent desk's ticket form (migration 0003_desk).
+REQUEST_TYPES: tuple[str, ...] = ("咨询", "求助", "建议", "投诉", "举报")
+URGENCIES: tuple[str, ...] = ("一般", "紧急", "特急")
+DISPOSITIONS: tuple[str, ...] = ("直办", "转办")
+
 
 class Ticket(Base):
     """One call into the hotline, from the caller reaching the IVR to the hang-up."""
@@ -56,6 +63,14 @@ class Ticket(Base):
     # Enqueue -> answer, or enqueue -> abandon.
     wait_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     talk_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The desk's form (tickets/form.py), filled in by the agent: REQUEST_TYPES, a taxonomy
+    # code, URGENCIES, free text, DISPOSITIONS, and the responsible unit of a 转办.
+    request_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    urgency: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    disposition: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket",
@@ -63,6 +78,9 @@ class Ticket(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+
+    # The screen pop looks up a caller's earlier tickets.
+    __table_args__ = (Index("ix_tickets_caller", "caller"),)
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ticket_id} {self.status} channel={self.channel_id}>"
@@ -94,21 +112,6 @@ class TicketDayCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# --- The agent desk's ticket form (migration 0003_desk) ---------------------------------------
-REQUEST_TYPES: tuple[str, ...] = ("咨询", "求助", "建议", "投诉", "举报")
-URGENCIES: tuple[str, ...] = ("一般", "紧急", "特急")
-DISPOSITIONS: tuple[str, ...] = ("直办", "转办")
-
-Ticket.request_type = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
-Ticket.category = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
-Ticket.urgency = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
-Ticket.summary = mapped_column(Text, nullable=True)  # type: ignore[attr-defined]
-Ticket.disposition = mapped_column(String(16), nullable=True)  # type: ignore[attr-defined]
-Ticket.unit = mapped_column(String(128), nullable=True)  # type: ignore[attr-defined]
-# The screen pop looks up a caller's earlier tickets.
-Index("ix_tickets_caller", Ticket.caller)
-
-
 # --- transcription (recordings -> Vosk -> segments) ---------------------------------------------
 
 TRANSCRIPTION_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
@@ -138,7 +141,8 @@ class Transcription(Base):
 
 
 class TranscriptSegment(Base):
-    """One recognised utterance on one leg: who, when (seconds from the answer), what, how sure."""
+    """One recognised utterance on one leg: who, when (seconds from the first answer), what,
+    how sure."""
 
     __tablename__ = "transcript_segments"
 
@@ -150,6 +154,11 @@ class TranscriptSegment(Base):
     end_s: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     confidence: Mapped[float] = mapped_column(Float)
+    # Which seat's recording it came from (migration 0004): a transfer gives the call a
+    # second seat, recorded apart ("" is the first seat's, "expert-water" a transfer's), and
+    # the seat that took that part (the agent speaking, or the one the citizen spoke to).
+    part: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    seat: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class RecordingAccess(Base):

@@ -37,15 +37,17 @@ def cmd_asr_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_asr_requeue(settings: Settings, args: argparse.Namespace) -> int:
     import redis
 
-    from tickets.store import TicketNotFound, TicketStore
+    from tickets.records import TicketNotFound
+    from tickets.store import TicketStore
     from transcription import jobs
+    from transcription.store import TranscriptionStore
 
     client = redis.Redis.from_url(settings.redis_url)
     store = TicketStore(settings.effective_database_url)
     try:
         for ticket_id in args.tickets:
             try:
-                store.transcription_queued(ticket_id, again=True)
+                TranscriptionStore(store).queued(ticket_id, again=True)
             except TicketNotFound as exc:
                 print(f"hotline asr-requeue: {exc}", file=sys.stderr)
                 return 1

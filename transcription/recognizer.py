@@ -11,9 +11,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tickets.store import SegmentRecord
 from transcription.recordings import SAMPLE_RATE
 from transcription.segments import segments_from_results
+from transcription.store import SegmentRecord
 
 CHUNK_BYTES = 8000  # half a second of 8 kHz 16-bit audio per AcceptWaveform call
 

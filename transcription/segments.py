@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tickets.store import SegmentRecord
+from transcription.store import SegmentRecord
 
 # Vosk's unknown-word tokens (grammar mode): noise, not speech anyone said.
 UNKNOWN_WORDS = frozenset({"[unk]", "<UNK>", "<unk>"})

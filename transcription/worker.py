@@ -3,8 +3,9 @@
 Any number run per machine and on any number of machines (they need the recordings
 folder, Redis and the database). Each loads the Vosk model once and reuses one recogniser.
 A job: wait for Asterisk to close the call's recordings, transcribe the citizen's and the
-agent's leg, suggest a category, store everything on the ticket in one transaction
-(replacing an earlier transcript: a job run twice leaves one copy), acknowledge.
+agent's leg of every seat's part (a transfer's seat records its own), suggest a category,
+store everything on the ticket in one transaction (replacing an earlier transcript: a job
+run twice leaves one copy), acknowledge.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -26,7 +27,8 @@ import redis
 
 from infra.settings import Settings
 from tickets.ids import is_ticket_id
-from tickets.store import SegmentRecord, TicketNotFound, TicketStore
+from tickets.records import TicketNotFound
+from tickets.store import TicketStore
 from transcription import jobs
 from transcription.categories import load_rules, suggest
 from transcription.model import load_model
@@ -34,12 +36,14 @@ from transcription.recognizer import Transcriber
 from transcription.recordings import (
     SAMPLE_RATE,
     TRANSCRIBED_LEGS,
+    part_paths,
     read_pcm,
-    recording_path,
+    recording_parts,
     wait_until_complete,
 )
 from transcription.retention import sweep
 from transcription.segments import in_time_order
+from transcription.store import SegmentRecord, TranscriptionStore
 
 log = logging.getLogger("transcription.worker")
 
@@ -75,6 +79,7 @@ class Worker:
         self.rules = load_rules(rules_path)
         self.redis = redis.Redis.from_url(settings.redis_url)
         self.tickets = TicketStore(settings.effective_database_url)
+        self.transcriptions = TranscriptionStore(self.tickets)
         self.stopping = threading.Event()
         self._housekept_at = 0.0
 
@@ -133,13 +138,13 @@ class Worker:
             jobs.finish(self.redis, job)
             return JobOutcome(ticket_id, "failed")
         try:
-            known = self.tickets.transcription(ticket_id)
+            known = self.transcriptions.get(ticket_id)
             if known is not None and known.status in ("done", "failed"):
                 # A second entry for a finished job (two enqueuers raced): nothing to do.
                 # `hotline asr-requeue` sets the status back to queued first.
                 jobs.finish(self.redis, job)
                 return JobOutcome(ticket_id, known.status)
-            tries = self.tickets.transcription_started(ticket_id, worker=self.name)
+            tries = self.transcriptions.started(ticket_id, worker=self.name)
         except TicketNotFound:
             log.error("job %s: no ticket %s: dropped", job.entry_id, ticket_id)
             jobs.finish(self.redis, job)
@@ -147,7 +152,7 @@ class Worker:
         max_tries = self.settings.asr_max_tries
         if tries > max_tries:
             # Earlier tries were taken and never finished: their workers died on this job.
-            before = self.tickets.transcription(ticket_id)
+            before = self.transcriptions.get(ticket_id)
             last = before.reason if before and before.reason else (
                 "each worker that took it died before finishing (killed, or crashed on it)")
             self._give_up(job, f"gave up after {max_tries} tries: {last}")
@@ -156,7 +161,7 @@ class Worker:
             with self._kept_fresh(job):
                 segments, audio_s = self.transcribe(ticket_id)
                 found = suggest(self.rules, (s.text for s in segments))
-                self.tickets.transcription_done(
+                self.transcriptions.done(
                     ticket_id, segments, suggested_category=found.code if found else None,
                     suggestion_basis=found.basis if found else "")
                 note = f"{len(segments)} segments"
@@ -169,7 +174,7 @@ class Worker:
                 self._give_up(job, f"failed after {tries} tries: {reason}")
                 return JobOutcome(ticket_id, "failed")
             log.warning("ticket %s: try %d of %d failed: %s", ticket_id, tries, max_tries, reason)
-            self.tickets.transcription_try_failed(ticket_id, reason=reason, final=False)
+            self.transcriptions.try_failed(ticket_id, reason=reason, final=False)
             self._requeue(job)
             return JobOutcome(ticket_id, "retry")
         jobs.finish(self.redis, job)
@@ -177,21 +182,30 @@ class Worker:
         return JobOutcome(ticket_id, "done", audio_s=audio_s, segments=len(segments))
 
     def transcribe(self, ticket_id: str) -> tuple[list[SegmentRecord], float]:
-        """Both legs' segments in time order, and the seconds of audio read."""
-        paths = {leg: recording_path(self.settings.recordings_dir, ticket_id, leg)
-                 for leg in TRANSCRIBED_LEGS}
-        wait_until_complete(list(paths.values()), self.settings.asr_recording_wait_s)
+        """Both legs' segments of every seat's part, in time order (seconds from the first
+        answer), each labelled with its part and seat; and the seconds of audio read."""
+        record = self.tickets.get(ticket_id)
+        if record is None:
+            raise TicketNotFound(ticket_id)
+        parts = recording_parts(self.settings.recordings_dir, record)
+        paths = part_paths(self.settings.recordings_dir, ticket_id, parts, TRANSCRIBED_LEGS)
+        wait_until_complete([path for _, _, path in paths], self.settings.asr_recording_wait_s)
         segments: list[SegmentRecord] = []
         audio_s = 0.0
-        for leg, path in paths.items():
+        for part, leg, path in paths:
             pcm = read_pcm(path)
             audio_s += len(pcm) / 2 / SAMPLE_RATE
-            segments.extend(self.transcriber.transcribe(pcm, speaker=leg))
+            # A later part's recording starts at its own answer: shift it onto the ticket's.
+            offset = part.offset_s(record.answered_at)
+            segments.extend(
+                replace(s, start_s=round(s.start_s + offset, 3), end_s=round(s.end_s + offset, 3),
+                        part=part.name, seat=part.seat)
+                for s in self.transcriber.transcribe(pcm, speaker=leg))
         return in_time_order(segments), audio_s
 
     def _give_up(self, job: jobs.Job, reason: str) -> None:
         log.error("ticket %s: %s", job.ticket_id, reason)
-        self.tickets.transcription_try_failed(job.ticket_id, reason=reason, final=True)
+        self.transcriptions.try_failed(job.ticket_id, reason=reason, final=True)
         self.tickets.add_event(job.ticket_id, "transcription_failed", reason)
         jobs.finish(self.redis, job)
 
@@ -234,6 +248,8 @@ class Worker:
             removed = sweep(self.settings.recordings_dir, self.settings.recording_retention_days)
             if removed:
                 log.info("retention: deleted %d recordings", removed)
+            # Notes buffered while the database was away first: their calls have a job.
+            self.transcriptions.replay_handed_over(self.redis)
             self.enqueue_lost()
         except Exception:
             log.exception("housekeeping failed")
@@ -243,10 +259,10 @@ class Worker:
         that moment) get one now. The database decides who enqueues: exactly one worker."""
         now = datetime.now(UTC)
         count = 0
-        for ticket_id in self.tickets.answered_without_transcription(
+        for ticket_id in self.transcriptions.answered_without_transcription(
                 ended_before=now - timedelta(seconds=self.settings.asr_lost_after_s),
                 ended_after=now - LOST_LOOKBACK):
-            if self.tickets.transcription_queued(ticket_id):
+            if self.transcriptions.queued(ticket_id):
                 jobs.enqueue(self.redis, ticket_id)
                 count += 1
         return count

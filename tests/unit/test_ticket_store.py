@@ -254,13 +254,13 @@ def test_open_is_idempotent_per_channel(store: TicketStore) -> None:
 
 def test_close_is_idempotent(store: TicketStore) -> None:
     ticket_id = _open(store, "close-twice")
-    store.close(ticket_id, outcome="unanswered", at=T0 + timedelta(seconds=30))
+    store.close(ticket_id, outcome="refused", at=T0 + timedelta(seconds=30))
     store.close(
         ticket_id, outcome="abandoned", abandon_stage="ringing", at=T0 + timedelta(seconds=60)
     )
     record = store.get(ticket_id)
     assert record is not None
-    assert record.outcome == "unanswered"
+    assert record.outcome == "refused"
     assert record.abandon_stage is None
     assert record.ended_at == T0 + timedelta(seconds=30)
     assert [event.kind for event in record.events] == ["opened", "closed"]
@@ -268,7 +268,7 @@ def test_close_is_idempotent(store: TicketStore) -> None:
 
 def test_late_steps_do_not_change_a_closed_ticket(store: TicketStore) -> None:
     ticket_id = _open(store, "late")
-    store.close(ticket_id, outcome="failed", at=T0 + timedelta(seconds=5))
+    store.close(ticket_id, outcome="refused", at=T0 + timedelta(seconds=5))
     store.mark_queued(ticket_id, at=T0 + timedelta(seconds=6), department_hint="tax")
     store.mark_answered(ticket_id, seat="seat-002", at=T0 + timedelta(seconds=7))
     record = store.get(ticket_id)
@@ -368,8 +368,10 @@ def test_unknown_ticket(store: TicketStore) -> None:
 
 def test_invalid_values_are_refused(store: TicketStore) -> None:
     ticket_id = _open(store, "valid")
-    with pytest.raises(ValueError, match="outcome"):
-        store.close(ticket_id, outcome="hung-up", at=T0)
+    # Nothing produces these (a call nobody answered is abandoned at its stage).
+    for never in ("hung-up", "unanswered", "failed"):
+        with pytest.raises(ValueError, match="outcome"):
+            store.close(ticket_id, outcome=never, at=T0)
     with pytest.raises(ValueError, match="abandon_stage"):
         store.close(ticket_id, outcome="abandoned", at=T0)  # stage required
     with pytest.raises(ValueError, match="abandon_stage"):

@@ -19,11 +19,12 @@ from hotline.migrate import upgrade
 from tests.support.asr import CITIZEN_SAYS, PHRASES
 from tests.support.redis_server import redis_url
 from tests.support.speech import synthesise
-from tickets.store import SegmentRecord, TicketStore
+from tickets.store import TicketStore
 from transcription import jobs
 from transcription.categories import DEFAULT_RULES, Rule, load_rules, suggest
 from transcription.model import ModelError, check_model_path, load_model
 from transcription.recognizer import Transcriber, grammar_json
+from transcription.recording_audit import RecordingAudit
 from transcription.recordings import (
     CorruptAudio,
     RecordingMissing,
@@ -34,6 +35,7 @@ from transcription.recordings import (
 from transcription.retention import sweep
 from transcription.segments import segment_from_result
 from transcription.stand_in_model import packaged_ko_model, stand_in_model
+from transcription.store import SegmentRecord, TranscriptionStore
 from transcription.worker import read_phrases
 
 __all__ = ["redis_url"]
@@ -195,57 +197,68 @@ def answered(store: TicketStore, channel: str, ended: datetime) -> str:
     return ticket_id
 
 
-def test_a_transcript_stored_twice_is_kept_once(store: TicketStore) -> None:
+@pytest.fixture
+def transcriptions(store: TicketStore) -> TranscriptionStore:
+    return TranscriptionStore(store)
+
+
+def test_a_transcript_stored_twice_is_kept_once(store: TicketStore,
+                                                transcriptions: TranscriptionStore) -> None:
     ticket_id = answered(store, "c1", T0 + timedelta(seconds=30))
-    assert store.transcription_queued(ticket_id) is True
-    assert store.transcription_queued(ticket_id) is False  # the same hang-up twice
-    assert store.transcription_started(ticket_id, worker="w1") == 1
+    assert transcriptions.queued(ticket_id) is True
+    assert transcriptions.queued(ticket_id) is False  # the same hang-up twice
+    assert transcriptions.started(ticket_id, worker="w1") == 1
     segments = [SegmentRecord("citizen", 1.0, 2.5, "路灯坏了", 0.9),
-                SegmentRecord("agent", 0.2, 0.8, "您好", 1.0)]
+                SegmentRecord("agent", 0.2, 0.8, "您好", 1.0),
+                SegmentRecord("agent", 40.0, 41.0, "水务专家", 0.8, part="expert-water",
+                              seat="seat-052")]
     for _ in range(2):
-        store.transcription_done(ticket_id, segments, suggested_category="05",
-                                 suggestion_basis="keywords: 路灯")
-    record = store.transcription(ticket_id)
+        transcriptions.done(ticket_id, segments, suggested_category="05",
+                            suggestion_basis="keywords: 路灯")
+    record = transcriptions.get(ticket_id)
     assert record is not None and record.status == "done"
-    assert [s.text for s in record.segments] == ["您好", "路灯坏了"]  # time order
+    assert [s.text for s in record.segments] == ["您好", "路灯坏了", "水务专家"]  # time order
+    assert (record.segments[2].part, record.segments[2].seat) == ("expert-water", "seat-052")
+    assert (record.segments[0].part, record.segments[0].seat) == ("", None)
     assert (record.suggested_category, record.attempts) == ("05", 1)
     # A fresh run on request starts its tries again.
-    assert store.transcription_queued(ticket_id, again=True) is True
-    assert store.transcription(ticket_id).attempts == 0  # type: ignore[union-attr]
+    assert transcriptions.queued(ticket_id, again=True) is True
+    assert transcriptions.get(ticket_id).attempts == 0  # type: ignore[union-attr]
 
 
-def test_a_failed_try_keeps_its_reason(store: TicketStore) -> None:
+def test_a_failed_try_keeps_its_reason(store: TicketStore,
+                                       transcriptions: TranscriptionStore) -> None:
     ticket_id = answered(store, "c2", T0 + timedelta(seconds=30))
-    store.transcription_started(ticket_id, worker="w1")
-    store.transcription_try_failed(ticket_id, reason="CorruptAudio: x", final=False)
-    assert store.transcription(ticket_id).status == "queued"  # type: ignore[union-attr]
-    store.transcription_try_failed(ticket_id, reason="failed after 2 tries", final=True)
-    record = store.transcription(ticket_id)
+    transcriptions.started(ticket_id, worker="w1")
+    transcriptions.try_failed(ticket_id, reason="CorruptAudio: x", final=False)
+    assert transcriptions.get(ticket_id).status == "queued"  # type: ignore[union-attr]
+    transcriptions.try_failed(ticket_id, reason="failed after 2 tries", final=True)
+    record = transcriptions.get(ticket_id)
     assert record is not None and (record.status, record.reason) == (
         "failed", "failed after 2 tries")
 
 
-def test_answered_calls_without_a_job_are_found(store: TicketStore) -> None:
+def test_answered_calls_without_a_job_are_found(store: TicketStore,
+                                                transcriptions: TranscriptionStore) -> None:
     lost = answered(store, "c3", T0 + timedelta(seconds=30))
     queued = answered(store, "c4", T0 + timedelta(seconds=40))
-    store.transcription_queued(queued)
+    transcriptions.queued(queued)
     abandoned = store.open_ticket(caller="1", dialled="12345", channel_id="c5", at=T0)
     store.close(abandoned, outcome="abandoned", abandon_stage="queue", at=T0)
-    found = store.answered_without_transcription(ended_before=T0 + timedelta(minutes=5),
-                                                 ended_after=T0 - timedelta(days=1))
+    found = transcriptions.answered_without_transcription(
+        ended_before=T0 + timedelta(minutes=5), ended_after=T0 - timedelta(days=1))
     assert found == [lost]
-    assert store.answered_without_transcription(ended_before=T0,
-                                                ended_after=T0 - timedelta(days=1)) == []
+    assert transcriptions.answered_without_transcription(
+        ended_before=T0, ended_after=T0 - timedelta(days=1)) == []
 
 
 def test_recording_accesses_are_kept_in_order(store: TicketStore) -> None:
-    store.log_recording_access(ticket_id="20261124-000001", leg="mix", file="/r/a.wav",
-                               who="seat-001", client="10.0.0.9", outcome="served", at=T0)
-    store.log_recording_access(ticket_id="20261124-000001", leg="agent", file="/r/b.wav",
-                               who="seat-002", client="10.0.0.8", outcome="denied",
-                               at=T0 + timedelta(seconds=1))
-    audit = store.recording_accesses("20261124-000001")
-    assert [(a.who, a.outcome, a.client) for a in audit] == [
+    audit = RecordingAudit(store)
+    audit.log(ticket_id="20261124-000001", leg="mix", file="/r/a.wav", who="seat-001",
+              client="10.0.0.9", outcome="served", at=T0)
+    audit.log(ticket_id="20261124-000001", leg="agent", file="/r/b.wav", who="seat-002",
+              client="10.0.0.8", outcome="denied", at=T0 + timedelta(seconds=1))
+    assert [(a.who, a.outcome, a.client) for a in audit.accesses("20261124-000001")] == [
         ("seat-001", "served", "10.0.0.9"), ("seat-002", "denied", "10.0.0.8")]
 
 

@@ -1,7 +1,8 @@
 """The desk's ticket routes: the taxonomy, a ticket's brief, and the ticket form.
 
-An agent reads and fills in the tickets of calls its own seat answered; supervisors and
-admins any ticket. No `from __future__ import annotations`: FastAPI resolves the local
+An agent reads and fills in the tickets of calls it spoke on (its seat answered a part of the
+call: before a transfer, after one, or a consultation; tickets/participants.py); supervisors
+and admins any ticket. No `from __future__ import annotations`: FastAPI resolves the local
 aliases at run time.
 """
 
@@ -17,7 +18,8 @@ from accounts.tokens import Principal
 from hotline.api.deps import Forms
 from infra.settings import Settings
 from tickets.form import TicketBrief, TicketForms
-from tickets.store import TicketNotFound
+from tickets.participants import may_open
+from tickets.records import TicketNotFound
 from tickets.taxonomy import DEFAULT_FILE, load_taxonomy
 
 TicketId = Annotated[str, Field(max_length=32)]
@@ -44,8 +46,11 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
         if brief is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such ticket {ticket_id!r}")
         if who.role == "agent" and brief.seat != who.seat:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                "an agent sees the tickets of its own seat's calls")
+            # Not the last seat: the first agent of a transferred call may still open it.
+            record = await asyncio.to_thread(forms.store.get, ticket_id)
+            if record is None or not may_open(record, who.seat):
+                raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                    "an agent sees the tickets of calls it spoke on")
         return brief
 
     @api.get("/taxonomy")

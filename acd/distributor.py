@@ -22,7 +22,15 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from acd import keys
 from acd.events import decode_fields, text
-from acd.models import AcdError, Offer, QueueEstimate, SeatState, WaitingCall
+from acd.models import (
+    AcdError,
+    AgentRecord,
+    CallRecord,
+    Offer,
+    QueueEstimate,
+    SeatState,
+    WaitingCall,
+)
 from acd.routing import GENERAL, Routing
 from acd.scripts import OPERATIONS, source
 
@@ -119,9 +127,9 @@ class Distributor:
     async def call_ended(self, call_id: str, seat: str) -> None:
         await self._run("call_ended", call_id, seat)
 
-    async def end_seat_part(self, call_id: str, seat: str) -> dict[str, str]:
-        """call_ended, returning the call's state as it was before: one round trip on the
-        path from an agent's hang-up to the next caller's ring."""
+    async def end_seat_part(self, call_id: str, seat: str) -> CallRecord | None:
+        """call_ended, returning the call as it was before (None if it had ended already):
+        one round trip on the path from an agent's hang-up to the next caller's ring."""
         script = self._scripts["call_ended"]
 
         async def request() -> Any:
@@ -134,7 +142,7 @@ class Distributor:
             before, _ = await self._retrying(request)
         except ResponseError as exc:
             raise AcdError(str(exc)) from exc
-        return decode_fields(before)
+        return CallRecord.from_fields(call_id, decode_fields(before))
 
     # Attended transfers: the consulting agent's consultation call, until its seat's leg ends.
     async def note_consultation(self, seat: str, call_id: str) -> None:
@@ -156,7 +164,13 @@ class Distributor:
     async def take_seat_lost(self, call_id: str) -> bool:
         return bool(await self._retrying(lambda: self.client.getdel(keys.seat_lost_key(call_id))))
 
+    async def call(self, call_id: str) -> CallRecord | None:
+        """The call as the ACD holds it; None once it has ended (or was never queued)."""
+        return CallRecord.from_fields(call_id, await self.call_state(call_id))
+
     async def call_state(self, call_id: str) -> dict[str, str]:
+        """The call's raw hash ({} once ended). The hotline's own code reads call();
+        this stays for the CLI's and the benchmarks' scripts."""
         return decode_fields(await self._retrying(
             lambda: self.client.hgetall(keys.call_key(call_id))))
 
@@ -179,7 +193,13 @@ class Distributor:
     async def registration(self, seat: str, registered: bool) -> None:
         await self._run("registration", seat, "1" if registered else "0")
 
+    async def agent(self, seat: str) -> AgentRecord:
+        """The seat's agent; one never logged in is a logged-out record."""
+        return AgentRecord.from_fields(seat, await self.seat_state(seat))
+
     async def seat_state(self, seat: str) -> dict[str, str]:
+        """The agent's raw hash, with its state filled in. The hotline's own code reads
+        agent(); this stays for the CLI's and the benchmarks' scripts."""
         state = decode_fields(await self._retrying(
             lambda: self.client.hgetall(keys.agent_key(seat))))
         state.setdefault("state", SeatState.LOGGED_OUT.value)

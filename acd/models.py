@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -13,6 +14,93 @@ class SeatState(StrEnum):
     ON_CALL = "on_call"
     WRAP_UP = "wrap_up"
     PAUSED = "paused"
+
+
+class CallState(StrEnum):
+    """A call's state in its hash (`acd:call:<id>`); a call that has ended has no hash."""
+
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ON_CALL = "on_call"
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(item for item in (value or "").split(",") if item)
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    """An agent's hash (`acd:agent:<seat>`), as the Lua scripts keep it."""
+
+    seat: str
+    state: SeatState = SeatState.LOGGED_OUT
+    reason: str = ""  # why paused or logged out ("no_answer", a pause reason), else ""
+    call: str = ""  # the call offered to it or on, else ""
+    since_ms: int = 0  # when the state began; 0 for an agent never seen
+    # The softphone's registration; None before the presence watcher's first report
+    # (the ACD then counts it as registered, see lua/lib.lua's available()).
+    registered: bool | None = None
+    skills: str = ""  # "general:1,tax:5", as logged in ("" before the first login)
+    channel: str = ""  # the seat's Asterisk channel while on a call (what transfers use)
+    calls: int = 0  # calls answered since the hash began (the least_calls policy)
+    idle_since_ms: int | None = None
+    wrap_until_ms: int | None = None
+    consultation: str = ""  # the consultation call of an attended transfer, else ""
+
+    @classmethod
+    def from_fields(cls, seat: str, fields: Mapping[str, str]) -> AgentRecord:
+        flag = fields.get("registered")
+        return cls(seat=seat, state=SeatState(fields.get("state") or SeatState.LOGGED_OUT),
+                   reason=fields.get("reason", ""), call=fields.get("call", ""),
+                   since_ms=int(fields.get("since") or 0),
+                   registered=None if flag is None else flag != "0",
+                   skills=fields.get("skills", ""), channel=fields.get("channel", ""),
+                   calls=int(fields.get("calls") or 0),
+                   idle_since_ms=_int(fields.get("idle_since")),
+                   wrap_until_ms=_int(fields.get("wrap_until")),
+                   consultation=fields.get("consultation", ""))
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """A call's hash (`acd:call:<id>`) while the ACD holds it."""
+
+    call_id: str
+    state: CallState
+    node: str = ""  # the FastAGI node whose session holds the caller
+    ticket_id: str = ""
+    caller: str = ""
+    dialled: str = ""
+    department_hint: str = ""
+    queue: str = ""
+    priority: int = 0
+    skills: tuple[str, ...] = ()  # the skills that may take it now (overflow adds some)
+    overflow_skills: tuple[str, ...] = ()  # added when its overflow timer fires
+    seat: str = ""  # the seat it is offered to or on, else ""
+    enqueued_at_ms: int = 0
+    offered_at_ms: int | None = None
+    answered_at_ms: int | None = None
+
+    @classmethod
+    def from_fields(cls, call_id: str, fields: Mapping[str, str]) -> CallRecord | None:
+        """None for a call the ACD no longer holds (its hash is gone)."""
+        if not fields.get("state"):
+            return None
+        return cls(call_id=call_id, state=CallState(fields["state"]),
+                   node=fields.get("node", ""), ticket_id=fields.get("ticket", ""),
+                   caller=fields.get("caller", ""), dialled=fields.get("dialled", ""),
+                   department_hint=fields.get("hint", ""), queue=fields.get("queue", ""),
+                   priority=int(fields.get("priority") or 0),
+                   skills=_list(fields.get("skills")),
+                   overflow_skills=_list(fields.get("overflow_skills")),
+                   seat=fields.get("seat", ""),
+                   enqueued_at_ms=int(fields.get("enqueued_at") or 0),
+                   offered_at_ms=_int(fields.get("offered_at")),
+                   answered_at_ms=_int(fields.get("answered_at")))
 
 
 @dataclass(frozen=True)

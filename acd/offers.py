@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 
 from acd import keys
 from acd.distributor import Distributor
-from acd.models import Offer
+from acd.models import CallState, Offer
 
 log = logging.getLogger(__name__)
 RECHECK_S = 1.0
@@ -69,9 +69,9 @@ class OfferListener:
         try:
             while True:
                 # The offer may have been made before we started listening.
-                state = await self.distributor.call_state(call_id)
-                if state.get("state") == "offered" and state.get("seat"):
-                    return Offer(call_id=call_id, seat=state["seat"])
+                call = await self.distributor.call(call_id)
+                if call is not None and call.state is CallState.OFFERED and call.seat:
+                    return Offer(call_id=call_id, seat=call.seat)
                 with contextlib.suppress(TimeoutError):
                     return await asyncio.wait_for(asyncio.shield(waiter), RECHECK_S)
         finally:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from acd import keys
 from acd.distributor import Distributor
 from acd.events import decode_fields
-from acd.models import SeatState
+from acd.models import AgentRecord, CallRecord, CallState, SeatState
 
 # State younger than this, relative to the channel list, may not be in it yet.
 GRACE_MS = 1000
@@ -62,64 +62,69 @@ async def _hashes(distributor: Distributor, pattern: str) -> dict[str, dict[str,
     return found
 
 
+async def _calls(distributor: Distributor) -> list[CallRecord]:
+    hashes = await _hashes(distributor, keys.call_key("*"))
+    return [call for call_id, fields in hashes.items()
+            if (call := CallRecord.from_fields(call_id, fields)) is not None]
+
+
+async def _agents(distributor: Distributor) -> list[AgentRecord]:
+    hashes = await _hashes(distributor, keys.agent_key("*"))
+    return [AgentRecord.from_fields(seat, fields) for seat, fields in hashes.items()]
+
+
 async def reconcile(distributor: Distributor, live: LiveChannels | None, *,
                     now_ms: int, ring_timeout_ms: int) -> Reconciled:
     """One pass. `live` is None when Asterisk cannot be asked (only sessions are checked)."""
     done = Reconciled()
-    calls = await _hashes(distributor, keys.call_key("*"))
-    nodes = {call.get("node", "") for call in calls.values()} - {""}
+    calls = await _calls(distributor)
+    nodes = {call.node for call in calls} - {""}
     alive = {node for node in nodes if await distributor.node_alive(node)}
     cutoff = live.listed_at_ms - GRACE_MS if live else 0
 
-    def older(fields: dict[str, str], name: str) -> bool:
-        return int(fields.get(name) or 0) < cutoff
-
-    for call_id, call in calls.items():
-        state, node = call.get("state", ""), call.get("node", "")
-        session_lost = bool(node) and node not in alive
-        channel_gone = (live is not None and older(call, "enqueued_at")
+    for call in calls:
+        call_id = call.call_id
+        session_lost = bool(call.node) and call.node not in alive
+        channel_gone = (live is not None and call.enqueued_at_ms < cutoff
                         and caller_uniqueid(call_id) not in live.uniqueids)
-        if state == SeatState.ON_CALL.value:
-            if session_lost and call.get("ticket"):
-                seat_line = (await distributor.seat_state(call.get("seat", ""))).get("channel")
+        if call.state is CallState.ON_CALL:
+            if session_lost and call.ticket_id:
+                seat_line = (await distributor.agent(call.seat)).channel
                 if live is not None and seat_line not in live.names:
-                    done.orphaned_tickets.append(call["ticket"])
+                    done.orphaned_tickets.append(call.ticket_id)
             continue  # the seat's own line decides (below, and its hang-up handler)
         if channel_gone:
             await distributor.leave(call_id, "channel gone")
             done.calls_left.append(call_id)
-            if session_lost and call.get("ticket"):
-                done.orphaned_tickets.append(call["ticket"])
-        elif session_lost and state == "waiting":
+            if session_lost and call.ticket_id:
+                done.orphaned_tickets.append(call.ticket_id)
+        elif session_lost and call.state is CallState.WAITING:
             # The fallback has the caller (and the ticket, through HOTLINE_TICKET).
             await distributor.leave(call_id, "session lost")
             done.calls_left.append(call_id)
-        elif session_lost and state == SeatState.OFFERED.value and live is not None:
+        elif session_lost and call.state is CallState.OFFERED and live is not None:
             # Asterisk runs the dead session's Dial to its end, and the seat may have
             # answered it (its report went to the dead node): wait for the seat's line.
-            ring_over = now_ms - int(call.get("offered_at") or 0) > ring_timeout_ms + 2000
-            seat_line = f"PJSIP/{call.get('seat', '')}-"
+            ring_over = now_ms - (call.offered_at_ms or 0) > ring_timeout_ms + 2000
+            seat_line = f"PJSIP/{call.seat}-"
             if ring_over and not any(name.startswith(seat_line) for name in live.names):
                 await distributor.leave(call_id, "session lost")
                 done.calls_left.append(call_id)
                 # A caller still there is the fallback's, with its ticket; one gone was
                 # served or gave up with nobody left to say so.
-                if call.get("ticket") and caller_uniqueid(call_id) not in live.uniqueids:
-                    done.orphaned_tickets.append(call["ticket"])
+                if call.ticket_id and caller_uniqueid(call_id) not in live.uniqueids:
+                    done.orphaned_tickets.append(call.ticket_id)
 
     if live is None:
         return done
-    agents = await _hashes(distributor, keys.agent_key("*"))
-    for seat, agent in agents.items():
-        state, call_id = agent.get("state", ""), agent.get("call", "")
-        if state not in (SeatState.OFFERED.value, SeatState.ON_CALL.value) or not call_id:
+    for agent in await _agents(distributor):
+        busy = agent.state in (SeatState.OFFERED, SeatState.ON_CALL)
+        if not busy or not agent.call or agent.since_ms >= cutoff:
             continue
-        if not older(agent, "since"):
-            continue
-        line = agent.get("channel", "")
-        gone = (line not in live.names if state == SeatState.ON_CALL.value and line
-                else caller_uniqueid(call_id) not in live.uniqueids)
+        line = agent.channel
+        gone = (line not in live.names if agent.state is SeatState.ON_CALL and line
+                else caller_uniqueid(agent.call) not in live.uniqueids)
         if gone:
-            await distributor.call_ended(call_id, seat)
-            done.seats_freed.append(seat)
+            await distributor.call_ended(agent.call, agent.seat)
+            done.seats_freed.append(agent.seat)
     return done

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from acd.distributor import Distributor
 from acd.events import decode_entries, text
-from acd.models import AcdError, WaitingCall
+from acd.models import AcdError, AgentRecord, CallState, SeatState, WaitingCall
 from acd.routing import GENERAL, Routing, expert_routing
 from infra.redis_client import redis_client
 from tests.support.redis_server import redis_url
@@ -37,11 +37,12 @@ def call(n: int, hint: str | None = None) -> WaitingCall:
 
 
 async def seat_of(acd: Distributor, n: int) -> str:
-    return (await acd.call_state(f"c{n:03d}")).get("seat", "")
+    found = await acd.call(f"c{n:03d}")
+    return found.seat if found else ""
 
 
-async def state(acd: Distributor, seat: str) -> str:
-    return (await acd.seat_state(seat))["state"]
+async def state(acd: Distributor, seat: str) -> SeatState:
+    return (await acd.agent(seat)).state
 
 
 async def enqueue_in_order(acd: Distributor, numbers: range,
@@ -149,8 +150,8 @@ async def test_no_answer_pauses_the_agent_and_keeps_the_calls_place(acd: Distrib
     await acd.seat_ready("seat-001")
     assert await seat_of(acd, 1) == "seat-001"
     await acd.offer_failed("c001", "seat-001", "no_answer")
-    agent = await acd.seat_state("seat-001")
-    assert (agent["state"], agent["reason"]) == ("paused", "no_answer")
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.reason) == (SeatState.PAUSED, "no_answer")
     await acd.seat_ready("seat-002")
     assert await seat_of(acd, 1) == "seat-002"  # still ahead of c002 and c003
 
@@ -162,8 +163,8 @@ async def test_caller_hangup_while_ringing_frees_the_agent(acd: Distributor) -> 
     await acd.enqueue(call(1))
     assert await seat_of(acd, 1) == "seat-001"
     await acd.leave("c001", "caller hung up")
-    assert await state(acd, "seat-001") == "ready"
-    assert await acd.call_state("c001") == {}
+    assert await state(acd, "seat-001") is SeatState.READY
+    assert await acd.call("c001") is None
     # seat-001 kept its place: it is still the longest idle.
     await acd.enqueue(call(2))
     assert await seat_of(acd, 2) == "seat-001"
@@ -177,11 +178,13 @@ async def test_seat_part_ended_gives_the_next_caller_and_the_calls_last_state(
     await acd.seat_ready("seat-001")
     await acd.answered("c001", "seat-001")
     before = await acd.end_seat_part("c001", "seat-001")
-    assert (before["ticket"], before["node"], before["seat"]) == ("t1", "node-a", "seat-001")
-    assert await acd.call_state("c001") == {}
+    assert before is not None
+    assert (before.ticket_id, before.node, before.seat) == ("t1", "node-a", "seat-001")
+    assert before.state is CallState.ON_CALL
+    assert await acd.call("c001") is None
     assert await seat_of(acd, 2) == "seat-001"
     # The session's own report comes second, and changes nothing.
-    assert await acd.end_seat_part("c001", "seat-001") == {}
+    assert await acd.end_seat_part("c001", "seat-001") is None
     assert await seat_of(acd, 2) == "seat-001"
 
 
@@ -199,7 +202,7 @@ async def test_wrap_up_is_timed_and_can_end_early(acd: Distributor) -> None:
     await acd.enqueue(call(1))
     await acd.answered("c001", "seat-001")
     await acd.call_ended("c001", "seat-001")
-    assert await state(acd, "seat-001") == "wrap_up"
+    assert await state(acd, "seat-001") is SeatState.WRAP_UP
     await acd.enqueue(call(2))
     assert await seat_of(acd, 2) == ""  # no offers in wrap-up
     await asyncio.sleep(0.35)
@@ -208,7 +211,7 @@ async def test_wrap_up_is_timed_and_can_end_early(acd: Distributor) -> None:
     await acd.answered("c002", "seat-001")
     await acd.call_ended("c002", "seat-001")
     await acd.wrapup_done("seat-001")
-    assert await state(acd, "seat-001") == "ready"
+    assert await state(acd, "seat-001") is SeatState.READY
     with pytest.raises(AcdError):
         await acd.wrapup_done("seat-001")
 
@@ -218,7 +221,7 @@ async def test_unregistered_seat_gets_no_offers(acd: Distributor) -> None:
     await acd.registration("seat-001", False)
     await acd.enqueue(call(1))
     assert await seat_of(acd, 1) == ""
-    assert await state(acd, "seat-001") == "ready"  # the agent's own state is kept
+    assert await state(acd, "seat-001") is SeatState.READY  # the agent's own state is kept
     await acd.registration("seat-001", True)
     assert await seat_of(acd, 1) == "seat-001"
 
@@ -230,8 +233,10 @@ async def test_offer_nobody_reports_on_is_taken_back(acd: Distributor) -> None:
     assert await seat_of(acd, 1) == "seat-001"
     await asyncio.sleep(0.25)
     await acd.sweep()
-    assert (await acd.call_state("c001"))["state"] == "waiting"
-    assert (await acd.seat_state("seat-001"))["reason"] == "no_answer"
+    taken_back = await acd.call("c001")
+    assert taken_back is not None
+    assert (taken_back.state, taken_back.seat) == (CallState.WAITING, "")
+    assert (await acd.agent("seat-001")).reason == "no_answer"
 
 
 async def test_busy_agent_cannot_pause_or_log_in(acd: Distributor) -> None:
@@ -305,3 +310,27 @@ async def test_estimate_counts_calls_ahead_agents_and_handle_time(acd: Distribut
     await acd.seat_logout("seat-001")
     assert (await acd.estimate("c004")).expected_wait_s is None  # type: ignore[union-attr]
     assert await acd.estimate("c999") is None
+
+
+async def test_records_read_the_hashes_the_scripts_keep(acd: Distributor) -> None:
+    assert await acd.agent("seat-009") == AgentRecord(seat="seat-009")  # never logged in
+    await acd.login("seat-001", "general:1,tax:5")
+    await acd.registration("seat-001", True)
+    await acd.enqueue(call(1, hint="tax"), Routing(GENERAL, 5, ("tax",), ("general",), 60))
+    await acd.answered("c001", "seat-001", "PJSIP/seat-001-00000001")
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.call, agent.channel, agent.skills, agent.registered,
+            agent.calls) == (SeatState.ON_CALL, "c001", "PJSIP/seat-001-00000001",
+                             "general:1,tax:5", True, 1)
+    assert agent.since_ms > 0 and agent.idle_since_ms is not None
+    on_call = await acd.call("c001")
+    assert on_call is not None
+    assert (on_call.state, on_call.seat, on_call.ticket_id, on_call.node, on_call.priority,
+            on_call.skills, on_call.overflow_skills, on_call.department_hint) == (
+        CallState.ON_CALL, "seat-001", "t1", "node-a", 5, ("tax",), ("general",), "tax")
+    assert on_call.answered_at_ms is not None and on_call.offered_at_ms is not None
+    # The raw hashes stay readable for the CLI's and the benchmarks' scripts.
+    assert (await acd.seat_state("seat-001"))["state"] == "on_call"
+    assert (await acd.call_state("c001"))["seat"] == "seat-001"
+    await acd.registration("seat-001", False)
+    assert (await acd.agent("seat-001")).registered is False

@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from acd.distributor import Distributor
 from acd.events import text
-from acd.models import AcdError, WaitingCall
+from acd.models import AcdError, AgentRecord, CallRecord, CallState, SeatState, WaitingCall
 from acd.routing import Routing
 from tests.support.redis_server import redis_url
 
@@ -33,6 +33,9 @@ __all__ = ["redis_url"]
 
 SEATS = [f"seat-{n:03d}" for n in range(1, 6)]
 SKILLS = ["general", "water", "enterprise"]
+
+
+BUSY = (SeatState.OFFERED, SeatState.ON_CALL)
 
 
 def decode(raw: dict[Any, Any]) -> dict[str, str]:
@@ -73,30 +76,29 @@ class AcdMachine(RuleBasedStateMachine):
         self.run(self.acd.enqueue(
             WaitingCall(call_id, f"t{self.next_call}", "1380", "12345"),
             Routing("q", priority, (skill,))))
-        offered = decode(self.sync.hgetall(f"acd:call:{call_id}"))
-        if offered.get("state") == "offered":
+        offered = self.call(call_id)
+        if offered is not None and offered.state is CallState.OFFERED:
             # It could only be matched at once if no eligible call was ahead of it: any
             # such call would already have taken that agent.
-            seat = offered["seat"]
-            agent_skills = self.agent_skills(seat)
+            agent_skills = self.agent_skills(offered.seat)
             assert not any(agent_skills & skills for skills in before.values())
 
     @rule(seat=st.sampled_from(SEATS),
           skills=st.sets(st.sampled_from(SKILLS), min_size=1, max_size=3))
     def agent_logs_in(self, seat: str, skills: set[str]) -> None:
-        was = decode(self.sync.hgetall(f"acd:agent:{seat}")).get("state", "logged_out")
+        was = self.agent(seat).state
         before = self.waiting_orders()
         self.expect_busy_error(self.acd.login(seat, ",".join(f"{s}:1" for s in sorted(skills))),
                                seat)
-        if was not in ("offered", "on_call"):
+        if was not in BUSY:
             self.check_fair_pick(seat, before)
 
     @rule(seat=st.sampled_from(SEATS))
     def agent_ready(self, seat: str) -> None:
-        was = decode(self.sync.hgetall(f"acd:agent:{seat}")).get("state", "logged_out")
+        was = self.agent(seat).state
         before = self.waiting_orders()
         self.expect_busy_error(self.acd.seat_ready(seat), seat)
-        if was not in ("offered", "on_call"):
+        if was not in BUSY:
             self.check_fair_pick(seat, before)
 
     @rule(seat=st.sampled_from(SEATS), logout=st.booleans())
@@ -110,7 +112,7 @@ class AcdMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def offer_outcome(self, data: st.DataObject) -> None:
-        offers = self.calls_in("offered")
+        offers = self.calls_in(CallState.OFFERED)
         if not offers:
             return
         call_id, seat = data.draw(st.sampled_from(sorted(offers.items())))
@@ -119,46 +121,53 @@ class AcdMachine(RuleBasedStateMachine):
             self.run(self.acd.answered(call_id, seat))
         elif outcome == "no_answer":
             self.run(self.acd.offer_failed(call_id, seat, "no_answer"))
-            assert decode(self.sync.hgetall(f"acd:agent:{seat}"))["state"] == "paused"
+            assert self.agent(seat).state is SeatState.PAUSED
         else:
             self.run(self.acd.leave(call_id, "caller hung up"))
 
     @rule(data=st.data())
     def call_ends(self, data: st.DataObject) -> None:
-        talking = self.calls_in("on_call")
+        talking = self.calls_in(CallState.ON_CALL)
         if talking:
             call_id, seat = data.draw(st.sampled_from(sorted(talking.items())))
             self.run(self.acd.call_ended(call_id, seat))
 
     @rule(data=st.data())
     def waiting_caller_hangs_up(self, data: st.DataObject) -> None:
-        waiting = sorted(self.calls_in("waiting"))
+        waiting = sorted(self.calls_in(CallState.WAITING))
         if waiting:
             self.run(self.acd.leave(data.draw(st.sampled_from(waiting)), "caller hung up"))
 
     # Helpers.
     def expect_busy_error(self, action: Any, seat: str) -> None:
-        state = decode(self.sync.hgetall(f"acd:agent:{seat}")).get("state", "logged_out")
+        state = self.agent(seat).state
         try:
             self.run(action)
         except AcdError:
-            assert state in ("offered", "on_call")
+            assert state in BUSY
         else:
-            assert state not in ("offered", "on_call")
+            assert state not in BUSY
+
+    # The hashes as the scripts left them, read through the ACD's records.
+    def agent(self, seat: str) -> AgentRecord:
+        return AgentRecord.from_fields(seat, decode(self.sync.hgetall(f"acd:agent:{seat}")))
+
+    def call(self, call_id: str) -> CallRecord | None:
+        return CallRecord.from_fields(call_id, decode(self.sync.hgetall(f"acd:call:{call_id}")))
 
     def agent_skills(self, seat: str) -> set[str]:
-        text = decode(self.sync.hgetall(f"acd:agent:{seat}")).get("skills", "")
+        text = self.agent(seat).skills
         return {item.split(":")[0] for item in text.split(",") if item}
 
     def waiting_orders(self) -> dict[str, set[str]]:
         return {c: set(decode(self.sync.hgetall(f"acd:call:{c}"))["skills"].split(","))
-                for c in self.calls_in("waiting")}
+                for c in self.calls_in(CallState.WAITING)}
 
     def check_fair_pick(self, seat: str, before: dict[str, set[str]] | None = None) -> None:
-        agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))
-        if agent.get("state") != "offered" or before is None:
+        agent = self.agent(seat)
+        if agent.state is not SeatState.OFFERED or before is None:
             return
-        got = agent["call"]
+        got = agent.call
         orders = {c: float(decode(self.sync.hgetall(f"acd:call:{c}")).get("order", "inf"))
                   for c in before}
         mine = self.agent_skills(seat)
@@ -166,28 +175,29 @@ class AcdMachine(RuleBasedStateMachine):
         assert got in eligible
         assert orders[got] == min(orders[c] for c in eligible)
 
-    def calls_in(self, state: str) -> dict[str, str]:
+    def calls_in(self, state: CallState) -> dict[str, str]:
         found = {}
         for key in self.sync.scan_iter("acd:call:*"):
-            call = decode(self.sync.hgetall(key))
-            if call.get("state") == state:
-                found[key.decode().split(":", 2)[2]] = call.get("seat", "")
+            call = self.call(key.decode().split(":", 2)[2])
+            if call is not None and call.state is state:
+                found[call.call_id] = call.seat
         return found
 
     # Invariants.
     @invariant()
     def offers_pair_one_call_with_one_agent(self) -> None:
         held: dict[str, str] = {}
-        for state in ("offered", "on_call"):
+        # A call's state and its agent's have the same names (offered, on_call).
+        for state in (CallState.OFFERED, CallState.ON_CALL):
             for call_id, seat in self.calls_in(state).items():
                 assert seat not in held, f"{seat} holds {held.get(seat)} and {call_id}"
                 held[seat] = call_id
-                agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))
-                assert agent["state"] == state and agent["call"] == call_id
+                agent = self.agent(seat)
+                assert agent.state == SeatState(state.value) and agent.call == call_id
         for seat in SEATS:
-            agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))
-            if agent.get("state") in ("offered", "on_call"):
-                assert held.get(seat) == agent["call"]
+            agent = self.agent(seat)
+            if agent.state in BUSY:
+                assert held.get(seat) == agent.call
 
     @invariant()
     def indexes_match_states(self) -> None:
@@ -198,8 +208,8 @@ class AcdMachine(RuleBasedStateMachine):
             ready = {text(m) for m in self.sync.zrange(f"acd:ready:{skill}", 0, -1)}
             expected = set()
             for seat in SEATS:
-                agent = decode(self.sync.hgetall(f"acd:agent:{seat}"))
-                if agent.get("state") == "ready" and agent.get("registered") != "0" and \
+                agent = self.agent(seat)
+                if agent.state is SeatState.READY and agent.registered is not False and \
                         skill in self.agent_skills(seat):
                     expected.add(seat)
             assert ready == expected

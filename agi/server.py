@@ -15,12 +15,15 @@ from panoramisk.fast_agi import Request
 from acd.distributor import Distributor
 from acd.offers import OfferListener
 from agi.application import FastAgiApplication
-from agi.call_session import CallSession, Services, seat_answered, seat_ended
+from agi.call_session import call_session
 from agi.channel import AgiChannel
+from agi.seat_handlers import seat_answered, seat_ended
+from agi.services import Services
 from infra.process import run_service, serve_until_stopped
 from infra.redis_client import redis_client
 from infra.settings import load_settings
 from screening.caller_screening import CallerScreen
+from tickets.async_store import AsyncTicketStore
 from tickets.outbox import BufferedTicketStore
 
 log = logging.getLogger("agi.server")
@@ -31,7 +34,7 @@ def _route(services: Services, handler_name: str) -> Callable[[Request], Awaitab
         channel = AgiChannel(request)
         try:
             if handler_name == "call":
-                await CallSession(services, channel).run()
+                await call_session(services, channel).run()
             elif handler_name == "answered":
                 await seat_answered(services, channel)
             else:
@@ -67,8 +70,8 @@ async def serve() -> None:
     await offers.start()
     heartbeat = asyncio.create_task(keep_heartbeat(distributor), name="heartbeat")
     services = Services(settings=settings, distributor=distributor, offers=offers,
-                        tickets=BufferedTicketStore(settings.effective_database_url,
-                                                    settings.redis_url),
+                        tickets=AsyncTicketStore(BufferedTicketStore(
+                            settings.effective_database_url, settings.redis_url)),
                         screen=CallerScreen(client, settings))
     app = FastAgiApplication()
     app.add_route("call", _route(services, "call"))
@@ -80,7 +83,7 @@ async def serve() -> None:
              settings.fastagi_port, node)
     await serve_until_stopped(server)
     if services.background:
-        # Ticket writes put aside (see OFFERED_EVENT_DELAY_S) are finished, not dropped.
+        # Ticket writes put aside (Services.put_aside) are finished, not dropped.
         await asyncio.wait(set(services.background), timeout=10)
     heartbeat.cancel()
     await offers.stop()

@@ -1,0 +1,57 @@
+"""What runs on a seat's channel, not the caller's: the moment it answers (Dial's U()
+option, the FastAGI route "answered") and its hang-up handler (route "seat_ended").
+Both report to the ACD first (a caller may be waiting for that seat), then the ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from acd.models import CallState
+from agi.channel import AgiChannel
+from agi.services import Services, utcnow
+
+log = logging.getLogger(__name__)
+
+
+async def seat_answered(services: Services, channel: AgiChannel) -> None:
+    """Runs on the seat's channel the moment it answers (Dial's U() option)."""
+    call_id, seat, ticket_id, role = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2, 3, 4))
+    if not (call_id and seat):
+        log.warning("seat-answered without its arguments: %r", (call_id, seat))
+        return
+    await services.distributor.answered(call_id, seat, channel.env.get("agi_channel", ""))
+    if not ticket_id:
+        return
+    if role == "consult":
+        # The caller is still with the consulting agent: the ticket's seat stays theirs.
+        await services.tickets.add_event(ticket_id, "consult_answered", seat, at=utcnow())
+    else:
+        await services.tickets.mark_answered(ticket_id, seat=seat, at=utcnow())
+
+
+async def seat_ended(services: Services, channel: AgiChannel) -> None:
+    """The hang-up handler of a seat's channel: that seat's part of the call is over,
+    wherever transfers moved the call meanwhile. Idempotent with the session's own report."""
+    call_id, seat = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2))
+    if not (call_id and seat):
+        return
+    call = await services.distributor.end_seat_part(call_id, seat)  # a caller may be waiting
+    if call is not None and call.ticket_id and call.node and \
+            not await services.distributor.node_alive(call.node):
+        # The caller's session died mid-call (its process was killed): nobody else will
+        # close this ticket.
+        await services.tickets.close_unfinished(call.ticket_id, at=utcnow(), seat=seat)
+    consultation = await services.distributor.take_consultation(seat)
+    if not consultation:
+        return
+    # The agent left while its consultation was answered: Asterisk completes the attended
+    # transfer (the caller now talks to the consulted seat), and the ticket follows.
+    consulted = await services.distributor.call(consultation)
+    if consulted is not None and consulted.state is CallState.ON_CALL and \
+            consulted.ticket_id and consulted.seat:
+        await services.tickets.add_event(
+            consulted.ticket_id, "transferred",
+            f"attended by {seat} to {consulted.seat}", at=utcnow())
+        await services.tickets.mark_answered(consulted.ticket_id, seat=consulted.seat,
+                                             at=utcnow())

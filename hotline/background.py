@@ -28,6 +28,7 @@ from infra.redis_client import redis_client
 from infra.settings import Settings, load_settings
 from seats.presence import PresenceWatcher
 from seats.registration_guard import RegistrationGuard
+from tickets.async_store import AsyncTicketStore
 from tickets.outbox import BufferedTicketStore, flush_outbox
 
 log = logging.getLogger("hotline.background")
@@ -50,10 +51,10 @@ async def serve() -> None:
     await guard.start()
     sweeper = asyncio.create_task(run_sweeper(distributor), name="sweeper")
     tickets = BufferedTicketStore(settings.effective_database_url, settings.redis_url)
+    orphans = AsyncTicketStore(tickets)
 
     async def close_orphaned(ticket_id: str) -> None:
-        await asyncio.to_thread(tickets.close_unfinished, ticket_id, at=datetime.now(UTC),
-                                stage="ringing")
+        await orphans.close_unfinished(ticket_id, at=datetime.now(UTC), stage="ringing")
 
     reconciler = Reconciler(settings, distributor, close_orphaned)
     await reconciler.start()

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from acd.distributor import Distributor
+from acd.models import SeatState
 from infra.ami import ResilientManager
 from infra.settings import Settings, seat_name
 
@@ -66,9 +67,9 @@ class PresenceWatcher:
         """The softphone stopped answering OPTIONS: a call it was on is silence for the
         caller. Its line is hung up and the caller's session queues the caller again."""
         try:
-            agent = await self.distributor.seat_state(seat)
-            line, call = agent.get("channel", ""), agent.get("call", "")
-            if agent.get("state") != "on_call" or not (line and call):
+            agent = await self.distributor.agent(seat)
+            line, call = agent.channel, agent.call
+            if agent.state is not SeatState.ON_CALL or not (line and call):
                 return
             assert self.manager is not None
             await self.distributor.mark_seat_lost(call, seat)

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from acd import keys
 from acd.events import decode_entries, decode_fields, text
+from acd.models import AgentRecord
 from infra.settings import Settings
 from supervision.aggregator import AgentTrack, Aggregator
 from supervision.definitions import Rules
@@ -141,12 +142,13 @@ class LiveStats:
         seats = [text(s) for s in members]
         for seat in seats:
             fields: Any = await self.client.hgetall(keys.agent_key(seat))  # type: ignore[misc]
-            raw_state = decode_fields(fields)
+            # A member of acd:agents always has a state (lua/lib.lua's transition()).
+            record = AgentRecord.from_fields(seat, decode_fields(fields))
             agent = self.aggregator.agents.setdefault(seat, AgentTrack())
-            agent.state = raw_state.get("state", agent.state)
-            agent.reason = raw_state.get("reason", "")
-            agent.since_ms = int(raw_state.get("since") or agent.since_ms or 0)
-            agent.skills = raw_state.get("skills") or agent.skills
+            agent.state = record.state.value
+            agent.reason = record.reason
+            agent.since_ms = record.since_ms or agent.since_ms or 0
+            agent.skills = record.skills or agent.skills
         log.info("replayed today's events up to %s", self.aggregator.last_id)
 
     async def _enrich(self, entries: list[tuple[str, dict[str, str]]]) -> None:

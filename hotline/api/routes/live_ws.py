@@ -77,10 +77,10 @@ def router(auth: Auth) -> APIRouter:
         seat = who.seat or socket.query_params.get("seat", "")
         services = socket_services(socket)
         async with services.hub.desk(seat) as queue:
-            state = await services.distributor.seat_state(seat)
+            agent = await services.distributor.agent(seat)
             await socket.send_text(json.dumps({
-                "type": "agent", "seat": seat, "state": state["state"],
-                "reason": state.get("reason", ""), "since_ms": int(state.get("since") or 0)}))
+                "type": "agent", "seat": seat, "state": agent.state.value,
+                "reason": agent.reason, "since_ms": agent.since_ms}))
             await _pump(socket, queue)
 
     return api

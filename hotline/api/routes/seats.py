@@ -42,10 +42,11 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
 
 
     async def state_of(acd: Distributor, seat: str) -> SeatStateOut:
-        raw = await acd.seat_state(seat)
-        return SeatStateOut(seat=seat, state=raw["state"], reason=raw.get("reason", ""),
-                            call=raw.get("call", ""), skills=raw.get("skills", ""),
-                            registered=raw.get("registered") != "0")
+        agent = await acd.agent(seat)
+        # Before the presence watcher's first report the ACD counts the seat registered.
+        return SeatStateOut(seat=seat, state=agent.state.value, reason=agent.reason,
+                            call=agent.call, skills=agent.skills,
+                            registered=agent.registered is not False)
 
     async def guarded(action: Awaitable[object]) -> None:
         try:

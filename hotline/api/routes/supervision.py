@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from accounts.auth import Auth
 from accounts.tokens import Principal
 from acd.distributor import Distributor
-from acd.models import AcdError
+from acd.models import AcdError, SeatState
 from hotline.api.deps import Acd, distributor, live_stats
 from infra.settings import Settings
 from supervision.live import LiveStats, rules_of
@@ -109,8 +109,8 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
         return seat
 
     async def state_of(acd: Distributor, seat: str) -> dict[str, str]:
-        raw = await acd.seat_state(seat)
-        return {"seat": seat, "state": raw["state"], "reason": raw.get("reason", "")}
+        agent = await acd.agent(seat)
+        return {"seat": seat, "state": agent.state.value, "reason": agent.reason}
 
     @api.post("/api/supervisor/agents/{seat}/pause",
               responses={409: {"description": "the seat is on or offered a call"}})
@@ -145,7 +145,7 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
         if not who.seat:
             raise HTTPException(status.HTTP_409_CONFLICT,
                                 "your account has no seat to ring (hotline user add --seat)")
-        if (await acd.seat_state(seat))["state"] != "on_call":
+        if (await acd.agent(seat)).state is not SeatState.ON_CALL:
             raise HTTPException(status.HTTP_409_CONFLICT, f"{seat} is not on a call")
         try:
             message = await spy(settings, who.seat, seat, body.mode)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
+from acd.models import SeatState
 from asterisk_conf.dialplan import transfer_extension
 from hotline.api.deps import Acd, SeatAuth
 from infra.ami import ami_action
@@ -46,9 +47,9 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
             extension = transfer_extension(body.target, settings)
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-        state = await acd.seat_state(seat)
-        channel = state.get("channel", "")
-        if state["state"] != "on_call" or not channel:
+        agent = await acd.agent(seat)
+        channel = agent.channel
+        if agent.state is not SeatState.ON_CALL or not channel:
             raise HTTPException(status.HTTP_409_CONFLICT, f"{seat} is not on a call")
         if body.mode == "blind":
             action = {"Action": "BlindTransfer", "Channel": channel,

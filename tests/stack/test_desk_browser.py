@@ -18,8 +18,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from infra.settings import PROJECT_DIR
 from tests.support.accounts import add_user, token
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -198,13 +199,23 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
             wait_for(lambda: stack.seat_state("seat-046").get("state") == "on_call", 20,
                      "the expert to answer")
             wait.until(lambda b: disabled(b, "#transfer-go"))  # seat-045 is off the call
-            # The ticket is the expert's now: this desk may not save it, and says so plainly.
+            # The first agent writes the summary after the transfer (every seat that spoke
+            # on a ticket may). A save the server refuses is told in plain words: here a
+            # category the page was tampered with.
             browser.find_element(By.ID, "summary").send_keys("第二通：已转供水")
             Select(browser.find_element(By.ID, "category")).select_by_value("050402")
             browser.find_element(By.ID, "save").click()
-            wait.until(lambda b: text(b, "#saved") not in ("", "正在保存…"))
-            assert text(browser, "#saved") == "这张工单不是本座席接听的来电，不能保存。"
+            wait.until(lambda b: text(b, "#saved") == "已保存")
+            js(browser, "const c = document.querySelector('#category');"
+                        " c.add(new Option('999999', '999999')); c.value = '999999';")
+            browser.find_element(By.ID, "save").click()
+            wait.until(lambda b: text(b, "#saved") not in ("已保存", "正在保存…"))
+            assert text(browser, "#saved") == "工单内容有误，请检查诉求类型、分类和摘要。"
             browser.save_screenshot(str(ARTIFACTS / "desk-transferred.png"))
+            browser.find_element(By.ID, "lang").click()
+            wait.until(lambda b: text(b, "#saved").startswith("The ticket has an invalid"))
+            assert "422" not in text(browser, "#saved")
+            assert text(browser, "#transfer-msg") == "Transferred to Water supply"
             assert second.wait(timeout=40) == 0  # the caller talked on with the expert
     record = stack.wait_closed(second_ticket)
     assert (record.outcome, record.seat) == ("answered", "seat-046")
@@ -217,4 +228,4 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
     assert first_form is not None and second_form is not None
     assert (first_form.summary, first_form.urgency, first_form.disposition) == (
         "第一通：咨询公积金提取", "紧急", "转办")
-    assert second_form.summary is None  # the refused save wrote nothing
+    assert (second_form.summary, second_form.category) == ("第二通：已转供水", "050402")

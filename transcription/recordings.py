@@ -101,14 +101,17 @@ def parts_from_events(record: TicketRecord) -> dict[str, RecordingPart]:
     requeue), so the last one counts. The "answered" that follows an attended transfer's
     completion records nothing: the consulted seat is recording already."""
     parts: dict[str, RecordingPart] = {}
-    blind, consult = "", ""  # the part the next answer of each kind records
+    # The part the next answer of each kind records (None: one no file could be named for,
+    # left out rather than failing the whole job).
+    blind: str | None = ""
+    consult: str | None = None
     completed_to: str | None = None
     for event in record.events:
         words = event.detail.split()
         if event.kind == "transfer" and words:
-            blind = part_name(words[-1])
+            blind = _valid_part(part_name(words[-1]))
         elif event.kind == "consult" and words:
-            consult = part_name(words[-1])
+            consult = _valid_part(part_name(words[-1]))
         elif event.kind == "transferred" and words[:1] == ["attended"]:
             completed_to = words[-1]
         elif event.kind in ("answered", "consult_answered"):
@@ -117,11 +120,15 @@ def parts_from_events(record: TicketRecord) -> dict[str, RecordingPart]:
                 continue
             if event.kind == "answered" and seat == completed_to:
                 completed_to = None
-            elif event.kind == "answered":
+            elif event.kind == "answered" and blind is not None:
                 parts[blind] = RecordingPart(blind, seat, event.at)
-            elif consult:
+            elif event.kind == "consult_answered" and consult:
                 parts[consult] = RecordingPart(consult, seat, event.at)
     return parts
+
+
+def _valid_part(name: str) -> str | None:
+    return name if is_part_name(name) else None
 
 
 def parts_on_disk(recordings_dir: Path, ticket_id: str) -> set[str]:
@@ -146,15 +153,11 @@ def recording_parts(recordings_dir: Path, record: TicketRecord) -> list[Recordin
     name, and any other found on disk. The first seat's is always expected."""
     known = parts_from_events(record)
     first = known.pop("", None) or RecordingPart("", record.seat, record.answered_at)
-    others = [known[name] for name in sorted(known, key=lambda n: _started(known[n]))]
+    others = sorted(known.values(),
+                    key=lambda p: p.answered_at.timestamp() if p.answered_at else 0.0)
     for name in sorted(parts_on_disk(recordings_dir, record.ticket_id) - set(known) - {""}):
         others.append(RecordingPart(name, _seat_in_name(name), None))
     return [first, *others]
-
-
-def _started(part: RecordingPart) -> datetime:
-    assert part.answered_at is not None  # parts from events always have their answer
-    return part.answered_at
 
 
 def _seat_in_name(name: str) -> str | None:

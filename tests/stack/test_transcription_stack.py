@@ -22,9 +22,10 @@ from tests.support.asr import AGENT_SAYS, CITIZEN_SAYS, RULES, AsrWorker, asr_en
 from tests.support.sipp import Sipp
 from tests.support.speech import long_recording, speech_pcap, synthesise
 from tests.support.stack import Stack, seat_port, wait_for
-from tickets.store import TranscriptionRecord
 from transcription.categories import load_rules, suggest
+from transcription.recording_audit import RecordingAudit
 from transcription.recordings import recording_path
+from transcription.store import TranscriptionRecord, TranscriptionStore
 
 pytestmark = pytest.mark.stack
 
@@ -87,11 +88,11 @@ def recorded_ticket(stack: Stack, workdir: Path, seconds: float) -> str:
 def wait_transcription(stack: Stack, ticket_id: str, status: str,
                        timeout: float = 90) -> TranscriptionRecord:
     def reached() -> bool:
-        record = stack.tickets.transcription(ticket_id)
+        record = TranscriptionStore(stack.tickets).get(ticket_id)
         return record is not None and record.status == status
 
     wait_for(reached, timeout, f"transcription of {ticket_id} to be {status}", interval=0.2)
-    record = stack.tickets.transcription(ticket_id)
+    record = TranscriptionStore(stack.tickets).get(ticket_id)
     assert record is not None
     return record
 
@@ -161,7 +162,7 @@ def test_recordings_only_through_the_api_and_every_access_audited(
     ticket = stack.tickets.get(ticket_id)
     assert ticket is not None and ticket.answered_at is not None
     assert transcript.json()["recording_started_at"] == ticket.answered_at.isoformat()
-    audit = stack.tickets.recording_accesses(ticket_id)
+    audit = RecordingAudit(stack.tickets).accesses(ticket_id)
     assert [(a.who, a.leg, a.outcome) for a in audit] == [
         ("rec023", "citizen", "denied"), ("rec022", "citizen", "served"),
         ("recboss", "agent", "served")]
@@ -196,7 +197,7 @@ def test_a_killed_workers_job_is_taken_over_by_another(
     running = wait_transcription(stack, ticket_id, "running", timeout=30)
     assert running.worker == "asr-first"
     first.kill()
-    assert stack.tickets.transcription(ticket_id).status == "running"  # type: ignore[union-attr]
+    assert TranscriptionStore(stack.tickets).get(ticket_id).status == "running"  # type: ignore[union-attr]
     start_worker(workers, env, "asr-second", tmp_path)
     record = wait_transcription(stack, ticket_id, "done", timeout=180)
     assert (record.worker, record.attempts) == ("asr-second", 2)
@@ -248,7 +249,7 @@ def test_a_fallback_call_is_recorded_and_its_lost_job_found_by_the_workers(
     wait_for(lambda: stack.tickets.count() > before, 10, "the ticket")
     ticket = stack.wait_closed(stack.tickets.list_recent(limit=1)[0].ticket_id)
     assert (ticket.source, ticket.outcome) == ("fallback", "answered")
-    assert stack.tickets.transcription(ticket.ticket_id) is None  # the fallback queued nothing
+    assert TranscriptionStore(stack.tickets).get(ticket.ticket_id) is None  # no job queued
     start_worker(workers, asr_env(stack, asr_lost_after_s="0"), "asr-f", tmp_path)
     record = wait_transcription(stack, ticket.ticket_id, "done")
     assert {"구멍이", "있습니다"} <= set(leg_text(record, "citizen").split())

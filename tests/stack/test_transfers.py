@@ -1,6 +1,7 @@
 """Transfers through the real stack: a seat sends its caller to an expert queue or to
 another agent, blind (its softphone's REFER, or the seat API) or attended (the seat API's
-consultation, completed when the agent hangs up), and the ticket follows the call."""
+consultation, completed when the agent hangs up), and the ticket follows the call: every
+seat's part is recorded and transcribed, and every agent who spoke on it may open it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import pytest
 
 from acd.events import decode_entries
 from tests.support.accounts import login_as
+from tests.support.asr import AGENT_SAYS, AsrWorker, asr_env
 from tests.support.sipp import Sipp
+from tests.support.speech import speech_pcap
 from tests.support.stack import Stack, seat_port, wait_for
 from transcription.recordings import recording_path
+from transcription.store import TranscriptionStore
 
 pytestmark = pytest.mark.stack
 
@@ -84,6 +88,54 @@ def test_softphone_blind_transfer_to_an_expert_queue(stack: Stack, tmp_path: Pat
     wait_for(lambda: (first_mix.parent / f"{ticket_id}-expert-water-mix.wav").is_file(), 10,
              "the expert's recording")
     assert first_mix.is_file()
+
+
+def test_the_experts_part_is_transcribed_and_both_agents_open_the_ticket(
+        stack: Stack, tmp_path: Path) -> None:
+    _, expert_pcap = speech_pcap(AGENT_SAYS, tmp_path / "speech", "expert")
+    worker = AsrWorker(asr_env(stack), "asr-transfer", tmp_path)
+    try:
+        worker.wait_ready(timeout=120)
+        before = stack.tickets.count()
+        with seat(stack, 57, "seat_answer_refer.xml", tmp_path, talk_ms="1500",
+                  refer_to="796166"), \
+                Sipp("seat_answer_speak.xml", remote=stack.sip_target, local_ip="127.0.0.1",
+                     local_port=seat_port(58), variables={"ring_ms": "100"},
+                     keys={"speech_pcap": str(expert_pcap)}, workdir=tmp_path,
+                     label="seat58"):
+            stack.hotline("seat", "login", "seat-057", "--skills", "general:1")
+            stack.hotline("seat", "login", "seat-058", "--skills", "expert_water:1")
+            with caller(stack, tmp_path, 12000) as citizen:
+                assert citizen.wait(timeout=40) == 0
+        ticket_id = only_ticket(stack, before)
+        record = stack.wait_closed(ticket_id)
+        assert (record.outcome, record.seat) == ("answered", "seat-058")
+        transcriptions = TranscriptionStore(stack.tickets)
+        wait_for(lambda: getattr(transcriptions.get(ticket_id), "status", "") == "done", 120,
+                 "the transcript")
+        transcript = transcriptions.get(ticket_id)
+        assert transcript is not None
+        # The expert's recording is transcribed too, labelled with its part and seat.
+        expert = [s for s in transcript.segments if s.part == "expert-water"]
+        assert [s.seat for s in expert if s.speaker == "agent"], transcript.segments
+        assert {s.seat for s in expert} == {"seat-058"}
+        assert {s.seat for s in transcript.segments if s.part == ""} <= {"seat-057"}
+    finally:
+        worker.stop()
+    # Ticket.seat is the expert now; the first agent still opens its own ticket.
+    url = f"{stack.api_url}/api/tickets/{ticket_id}"
+    for name, seat_name in (("xfer057", "seat-057"), ("xfer058", "seat-058")):
+        who = login_as(stack, name, "agent", seat_name)
+        assert httpx.get(url, headers=who).status_code == 200
+        for part in ("", "expert-water"):
+            audio = httpx.get(f"{url}/recordings/mix", params={"part": part}, headers=who)
+            assert audio.status_code == 200, (name, part, audio.text)
+        parts = httpx.get(f"{url}/recordings", headers=who).json()
+        assert [(p["part"], p["seat"]) for p in parts] == [
+            ("", "seat-057"), ("expert-water", "seat-058")]
+    stranger = login_as(stack, "xfer059", "agent", "seat-059")
+    assert httpx.get(url, headers=stranger).status_code == 403
+    assert_all_ready(stack, "seat-057", "seat-058")
 
 
 def test_api_blind_transfer_to_another_agent(stack: Stack, tmp_path: Path) -> None:

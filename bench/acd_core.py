@@ -20,50 +20,19 @@ import argparse
 import asyncio
 import json
 import random
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-import redis
 
 from acd.distributor import Distributor
 from acd.models import WaitingCall
 from acd.routing import Routing
 from infra.redis_client import redis_client
 from infra.settings import seat_name
+from tests.support.redis_server import redis_server
 
 GOAL_PER_S = 5000
 DEPARTMENTS = [f"dept{n}" for n in range(10)]
-
-
-@contextmanager
-def scratch_redis() -> Iterator[str]:
-    workdir = tempfile.mkdtemp(prefix="bench-redis-")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port),
-                             "--dir", workdir, "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        for _ in range(100):
-            try:
-                redis.Redis.from_url(url).ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def run_shape(url: str, shape: str, agents: int, calls: int) -> dict[str, Any]:
@@ -127,7 +96,7 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=500)
     parser.add_argument("--calls", type=int, default=10000)
     args = parser.parse_args()
-    with scratch_redis() as url:
+    with redis_server("bench-redis-") as url:
         results: dict[str, Any] = {
             shape: asyncio.run(run_shape(url, shape, args.agents, args.calls))
             for shape in ("general", "skills")}

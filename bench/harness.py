@@ -1,7 +1,8 @@
 """What the stack benchmarks share: their own hotline instance, SIPp, percentiles.
 
 The benchmarks drive the same real stack as the tests (`hotline up` with a bench state
-dir and ports) with the same SIPp harness, which lives with the tests.
+dir and ports) with the same SIPp harness, which lives with the tests. The ports are
+tests/support/ports.py's BENCH.
 """
 
 from __future__ import annotations
@@ -13,24 +14,19 @@ from pathlib import Path
 
 from hotline import services
 from infra.settings import PROJECT_DIR, Settings, seat_name
+from tests.support.ports import BENCH as BENCH_PORTS
 from tests.support.sipp import SipMessage, Sipp
-from tests.support.stack import PORT_OFFSET, Stack, bring_up, wait_for
+from tests.support.stack import Stack, bring_up, wait_for
 
 __all__ = ["SipMessage", "Sipp", "Stack", "wait_for", "bench_stack", "percentile",
            "make_seats_ready", "seat_farm", "SEAT_PORT", "cpu_seconds", "memory_mb",
            "service_pids"]
 
-SEAT_PORT = 47000 + PORT_OFFSET  # every bench seat shares one SIPp UAS on this port
+SEAT_PORT = BENCH_PORTS.seats  # every bench seat shares one SIPp UAS on this port
 BENCH_ENV = {
     "HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-bench"),
-    "HOTLINE_SIP_PORT": str(45060 + PORT_OFFSET),
-    "HOTLINE_AMI_PORT": str(45038 + PORT_OFFSET),
-    "HOTLINE_FASTAGI_PORT": str(44573 + PORT_OFFSET),
-    "HOTLINE_REDIS_PORT": str(46380 + PORT_OFFSET),
-    "HOTLINE_API_PORT": str(48012 + PORT_OFFSET),
-    "HOTLINE_ACD_PORT": str(44580 + PORT_OFFSET),
+    **BENCH_PORTS.env(),
     "HOTLINE_WRAPUP_S": "0",
-    "HOTLINE_STATIC_SEAT_PORT_BASE": str(SEAT_PORT),
     "HOTLINE_STATIC_SEAT_PORT_PER_SEAT": "false",
     "HOTLINE_RING_TIMEOUT_S": "15",
     "HOTLINE_ASTERISK_VERBOSE_LOG": "false",

@@ -42,6 +42,7 @@ from transcription.model import load_model
 from transcription.recognizer import Transcriber
 from transcription.recordings import SAMPLE_RATE, read_pcm, recording_path
 from transcription.stand_in_model import stand_in_model
+from transcription.store import TranscriptionStore
 
 TALK_HOURS_PER_DAY = 1000  # Jinan: 924-1,000 hours of talk a day (DOMAIN.md)
 SEATS = 500
@@ -115,12 +116,13 @@ def start_workers(stack: Stack, count: int, workdir: Path, label: str,
 
 def wait_done(stack: Stack, tickets: list[str], timeout: float) -> dict[str, datetime]:
     finished: dict[str, datetime] = {}
+    transcriptions = TranscriptionStore(stack.tickets)
 
     def all_done() -> bool:
         for ticket_id in tickets:
             if ticket_id in finished:
                 continue
-            record = stack.tickets.transcription(ticket_id)
+            record = transcriptions.get(ticket_id)
             if record is not None and record.status in ("done", "failed"):
                 if record.status == "failed":
                     raise RuntimeError(f"{ticket_id} failed: {record.reason}")
@@ -147,8 +149,9 @@ def throughput(stack: Stack, workers_count: int, legs: list[bytes], jobs_count: 
             jobs.enqueue(stack.redis, ticket_id)
         wait_done(stack, warm_up, timeout=600)
         started = time.perf_counter()
+        transcriptions = TranscriptionStore(stack.tickets)
         for ticket_id in measured:
-            stack.tickets.transcription_queued(ticket_id)
+            transcriptions.queued(ticket_id)
             jobs.enqueue(stack.redis, ticket_id)
         wait_done(stack, measured, timeout=1800)
         wall_s = time.perf_counter() - started

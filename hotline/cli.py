@@ -4,6 +4,7 @@
     hotline status    the health of each component
     hotline down      stop every service
     hotline test      install what the tests need, run the whole suite (pytest)
+    hotline test --unit   only tests/unit: no Asterisk root, SIPp or browser needed
     hotline seat ready|pause|logout|show SEAT
     hotline user add NAME --role agent|supervisor|admin [--seat seat-001]
     hotline user list | remove NAME | token NAME [--ttl-s N]
@@ -114,13 +115,27 @@ def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
     return 0 if all(text.startswith("up") for text in health.values()) else 1
 
 
+# What tests/unit runs on the host: redis-server (tests/support/redis_server.py), espeak-ng
+# and sox (the prompts, tests/support/speech.py). Its PostgreSQL tests install the server
+# themselves (tests/support/postgres.py). No Asterisk root, SIPp, Chromium or fonts.
+UNIT_TEST_COMMANDS = {cmd: provision.HOST_COMMANDS[cmd]
+                      for cmd in ("redis-server", "espeak-ng", "sox")}
+
+
 def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
-    provision.ensure_host_commands({**provision.HOST_COMMANDS, **provision.TEST_COMMANDS})
-    provision.ensure_host_files(provision.TEST_FILES)
-    provision.ensure_asterisk_root(settings)
+    """Installs what the run needs, then becomes pytest with the arguments as given.
+
+    ``--unit`` stays among them: it is the suite's own pytest option (tests/conftest.py),
+    which collects tests/unit only; here it also means installing only what that needs.
+    """
+    if args.unit:
+        provision.ensure_host_commands(UNIT_TEST_COMMANDS)
+    else:
+        provision.ensure_host_commands({**provision.HOST_COMMANDS, **provision.TEST_COMMANDS})
+        provision.ensure_host_files(provision.TEST_FILES)
+        provision.ensure_asterisk_root(settings)
     os.chdir(PROJECT_DIR)
-    argv = [sys.executable, "-m", "pytest", *args.pytest_args]
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, [sys.executable, "-m", "pytest", *args.pytest_args])
 
 
 def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
@@ -235,7 +250,9 @@ def parser() -> argparse.ArgumentParser:
         one = sub.add_parser(verb, help=f"{verb} one service")
         one.add_argument("service", choices=names)
         one.set_defaults(func=func)
-    test = sub.add_parser("test", help="run the whole test suite")
+    test = sub.add_parser("test", help="run the whole test suite (the rest goes to pytest)")
+    test.add_argument("--unit", action="store_true",
+                      help="only tests/unit, without installing what only the stack needs")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     test.set_defaults(func=cmd_test)
     seat = sub.add_parser("seat", help="log a seat's agent in or out, ready, pause, show")
@@ -266,8 +283,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["test"]:
-        # Everything after "test" is pytest's, options first included (-k, --durations).
+        # Everything after "test" is pytest's, options first included (-k, --durations);
+        # --unit, anywhere among them, also tells cmd_test what to install.
         args = parser().parse_args(["test"])
+        args.unit = "--unit" in argv[1:]
         args.pytest_args = argv[1:]
     else:
         args = parser().parse_args(argv)

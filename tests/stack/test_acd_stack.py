@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from acd.events import decode_entries
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 

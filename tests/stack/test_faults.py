@@ -19,8 +19,9 @@ import pytest
 
 from hotline import services
 from tests.support import invariants
+from tests.support.ports import seat_media_port, seat_port
 from tests.support.sipp import Sipp
-from tests.support.stack import PORT_OFFSET, Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 from tickets.store import TicketRecord
 
 pytestmark = pytest.mark.stack
@@ -36,7 +37,7 @@ def seat_phone(stack: Stack, number: int, workdir: Path,
                scenario: str = "seat_answer.xml") -> Sipp:
     variables = {"ring_ms": "100"} if scenario == "seat_answer.xml" else None
     # Each seat's own RTP ports: with 50 SIPp seats, SIPp's default ports collide.
-    media_port = 10000 + 4 * (PORT_OFFSET + number)  # below Asterisk's RTP range (20000-)
+    media_port = seat_media_port(number)  # below Asterisk's RTP range (20000-)
     return Sipp(scenario, remote=stack.sip_target, local_ip="127.0.0.1",
                 local_port=seat_port(number), variables=variables, workdir=workdir,
                 media_port=media_port, label=f"seat{number}").start()

@@ -1,7 +1,7 @@
 """The first real call, through the real stack: SIPp as the carrier and as seats.
 
 Citizens come from 127.0.0.2 (the carrier's address); seat n is a SIPp UAS on
-127.0.0.1:(17000 + n). Most citizens press 1 to skip the greeting (barge-in), so the
+127.0.0.1:seat_port(n). Most citizens press 1 to skip the greeting (barge-in), so the
 tests do not sit through it; one test takes the no-key path.
 """
 
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 

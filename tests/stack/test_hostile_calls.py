@@ -13,8 +13,9 @@ import pytest
 import websockets
 
 from tests.support.accounts import add_user, token
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp, dtmf_pcap
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 

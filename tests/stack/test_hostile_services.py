@@ -24,8 +24,9 @@ from starlette.routing import BaseRoute, Mount
 from accounts.tokens import Principal, TokenSigner
 from hotline.api.app import create_app
 from hotline.services import read_pid
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 

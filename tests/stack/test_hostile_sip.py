@@ -16,8 +16,9 @@ import pytest
 
 from infra.settings import Settings
 from seats.registration_guard import BLOCKED_KEY, RegistrationGuard, source_ip
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -16,8 +16,9 @@ from websockets.sync.client import connect
 
 from acd.events import decode_entries
 from tests.support.accounts import login_as
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -19,9 +19,10 @@ import pytest
 
 from tests.support.accounts import login_as
 from tests.support.asr import AGENT_SAYS, CITIZEN_SAYS, RULES, AsrWorker, asr_env
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
 from tests.support.speech import long_recording, speech_pcap, synthesise
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 from transcription.categories import load_rules, suggest
 from transcription.recording_audit import RecordingAudit
 from transcription.recordings import recording_path

@@ -13,9 +13,10 @@ import pytest
 from acd.events import decode_entries
 from tests.support.accounts import login_as
 from tests.support.asr import AGENT_SAYS, AsrWorker, asr_env
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
 from tests.support.speech import speech_pcap
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 from transcription.recordings import recording_path
 from transcription.store import TranscriptionStore
 

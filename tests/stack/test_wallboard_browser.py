@@ -16,8 +16,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from infra.settings import PROJECT_DIR
 from tests.support.accounts import add_user
+from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
-from tests.support.stack import Stack, seat_port, wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -18,7 +18,6 @@ import pwd
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from tests.support.ports import free_port
 
 PG_LIB = Path("/usr/lib/postgresql")
 PG_SYSTEM_USER = "postgres"
@@ -91,12 +92,6 @@ def _as_postgres(args: list[str], *, cwd: Path, check: bool = True) -> str:
             f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
         )
     return proc.stdout
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _chown_to_postgres(path: Path) -> None:
@@ -235,7 +230,7 @@ def start_postgres(base_dir: Path) -> PostgresServer:
 
     last_error: Exception | None = None
     for _attempt in range(3):
-        port = _free_port()
+        port = free_port("tcp")
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={port} "
             f"-c unix_socket_directories={data_dir} -c fsync=off "

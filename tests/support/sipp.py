@@ -44,6 +44,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from tests.support.ports import free_port
+
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "sipp"
 PCAP_DIR = Path(os.environ.get("SIPP_PCAP_DIR", "/usr/share/sip-tester"))
 
@@ -226,14 +228,6 @@ def scenario_info(scenario: str | Path) -> ScenarioInfo:
         keywords=frozenset(keywords),
         uses_auth="[authentication" in text,
     )
-
-
-def free_port(ip: str = "127.0.0.1", kind: int = socket.SOCK_DGRAM) -> int:
-    """A port the OS says is free on ``ip`` right now (there is a small race)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((ip, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _proc_net_hex(ip: str) -> str:
@@ -419,9 +413,7 @@ class Sipp:
         self.local_ip = local_ip
         self.transport = transport
         tcp = transport.startswith("t")
-        self.local_port = local_port or free_port(
-            local_ip, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
-        )
+        self.local_port = local_port or free_port("tcp" if tcp else "udp", local_ip)
         self.variables: dict[str, str] = {k: str(v) for k, v in (variables or {}).items()}
         if caller is not None:
             self.variables["caller"] = caller
@@ -753,7 +745,6 @@ __all__ = [
     "SippTimeout",
     "ScenarioInfo",
     "dtmf_pcap",
-    "free_port",
     "parse_stats",
     "run",
     "scenario_info",

@@ -1,7 +1,8 @@
 """The real hotline under test: brought up by `hotline up` with a test state dir and ports.
 
-Seats seat-001..seat-060 have static contacts at 127.0.0.1:(17000 + n), so a test plays
-seat n with a SIPp UAS on that port; the remaining seats register like softphones.
+Seats seat-001..seat-060 have static contacts at 127.0.0.1:seat_port(n), so a test plays
+seat n with a SIPp UAS on that port; the remaining seats register like softphones. Every
+port is in tests/support/ports.py.
 """
 
 from __future__ import annotations
@@ -24,25 +25,17 @@ import redis.asyncio as aioredis
 from hotline import services
 from infra.secrets import Secrets, load_secrets
 from infra.settings import PROJECT_DIR, Settings, load_settings
+from tests.support.ports import TEST as TEST_PORTS
+from tests.support.ports import seat_port
 from tickets.store import TicketRecord, TicketStore
 
-# A second checkout (a git worktree) can run its own test stack beside this one by setting
-# HOTLINE_TEST_PORT_OFFSET (say 100): every port below moves by that much.
-PORT_OFFSET = int(os.environ.get("HOTLINE_TEST_PORT_OFFSET", "0"))
-STATIC_SEAT_BASE_PORT = 17000 + PORT_OFFSET
 STATIC_SEATS = 60
 
 TEST_ENV = {
     "HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-test"),
-    "HOTLINE_SIP_PORT": str(15060 + PORT_OFFSET),
-    "HOTLINE_AMI_PORT": str(15038 + PORT_OFFSET),
-    "HOTLINE_FASTAGI_PORT": str(14573 + PORT_OFFSET),
-    "HOTLINE_REDIS_PORT": str(16380 + PORT_OFFSET),
-    "HOTLINE_API_PORT": str(18012 + PORT_OFFSET),
+    **TEST_PORTS.env(),
     "HOTLINE_SEAT_COUNT": "100",
     "HOTLINE_STATIC_SEAT_COUNT": str(STATIC_SEATS),
-    "HOTLINE_STATIC_SEAT_PORT_BASE": str(STATIC_SEAT_BASE_PORT),
-    "HOTLINE_ACD_PORT": str(14580 + PORT_OFFSET),
     "HOTLINE_FASTAGI_NODES": "2",  # two nodes share every call: no test may tell
     "HOTLINE_RING_TIMEOUT_S": "4",
     "HOTLINE_WRAPUP_S": "0",
@@ -53,9 +46,8 @@ TEST_ENV = {
     "HOTLINE_HARASS_MAX_CALLS": "0",
 }
 
-
-def seat_port(number: int) -> int:
-    return STATIC_SEAT_BASE_PORT + number
+# seat_port is also importable from here (tests/stack/test_desk_browser.py takes it so).
+__all__ = ["STATIC_SEATS", "TEST_ENV", "Stack", "bring_up", "seat_port", "wait_for"]
 
 
 @dataclass

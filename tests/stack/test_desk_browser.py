@@ -199,6 +199,7 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
             wait_for(lambda: stack.seat_state("seat-046").get("state") == "on_call", 20,
                      "the expert to answer")
             wait.until(lambda b: disabled(b, "#transfer-go"))  # seat-045 is off the call
+            wait.until(lambda b: text(b, "#pop-ended") == "（通话已结束）")
             # The first agent writes the summary after the transfer (every seat that spoke
             # on a ticket may). A save the server refuses is told in plain words: here a
             # category the page was tampered with.

@@ -36,6 +36,8 @@ from supervision.live import LiveStats
 from tickets.form import TicketForms
 from tickets.store import TicketStore
 
+TITLE = "12345 hotline"
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
@@ -61,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts.dispose()
         tickets.dispose()
 
-    app = FastAPI(title="12345 hotline", version="0.1.0", lifespan=lifespan)
+    # The docs pages are ours (routes/pages.py), served without a CDN.
+    app = FastAPI(title=TITLE, version="0.1.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     app.include_router(accounts_api.router(auth, accounts))
     seat_auth = SeatAuth(auth, settings.seat_names())
     app.include_router(seats_api.router(seat_auth, settings))
@@ -71,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_ws.router(auth))
     app.include_router(tickets_api.router(auth, settings))
     app.include_router(desk_api.router(auth, settings))
-    app.include_router(pages.router())
+    app.include_router(pages.router(TITLE))
     app.include_router(recordings.router(auth, settings))
 
     @app.get("/health", tags=["health"])

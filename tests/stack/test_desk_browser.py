@@ -5,41 +5,22 @@ expert's SIP phone gets the call). Screenshots are kept in test-artifacts/."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from infra.settings import PROJECT_DIR
 from tests.support.accounts import add_user, token
+from tests.support.browser import ARTIFACTS
 from tests.support.ports import seat_port
 from tests.support.sipp import Sipp
 from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
 
-ARTIFACTS = PROJECT_DIR / "test-artifacts"
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.fail("chromium and chromium-driver are missing: run `bin/hotline test`")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--lang=zh-CN"):
-        options.add_argument(arg)
-    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    yield chrome
-    chrome.quit()
 
 
 def js(chrome: webdriver.Chrome, script: str, *args: object) -> object:

@@ -122,11 +122,64 @@ UNIT_TEST_COMMANDS = {cmd: provision.HOST_COMMANDS[cmd]
                       for cmd in ("redis-server", "espeak-ng", "sox")}
 
 
+# The unit run's long pole: the ACD's Hypothesis state machine, 15 to 40 s of Redis round
+# trips (how long depends on the examples drawn and on the machine's load). `hotline test
+# --unit` runs it in a second pytest beside the rest, which deselects it: the round trips
+# mostly wait, and the machine has two cores. Asked for given paths or node ids, one pytest.
+UNIT_LONG_POLE = "tests/unit/test_acd_properties.py"
+# pytest options whose value is the next argument (the value is no path of a test).
+PYTEST_VALUE_OPTIONS = {"-k", "-m", "-p", "-c", "-o", "-W", "--deselect", "--ignore",
+                        "--ignore-glob", "--junitxml", "--junit-xml", "--rootdir", "--basetemp",
+                        "--tb", "--maxfail", "--durations", "--confcutdir", "--log-level",
+                        "--hypothesis-seed", "--hypothesis-profile"}
+NO_TESTS_COLLECTED = 5  # pytest's exit code when nothing was selected
+
+
+def names_tests(pytest_args: list[str]) -> bool:
+    """Are paths or node ids of tests among pytest's arguments?"""
+    value_next = False
+    for arg in pytest_args:
+        if value_next:
+            value_next = False
+        elif arg in PYTEST_VALUE_OPTIONS:
+            value_next = True
+        elif not arg.startswith("-") and (PROJECT_DIR / arg.split("::")[0]).exists():
+            return True
+    return False
+
+
+def run_unit_beside_long_pole(pytest_args: list[str]) -> int:
+    """tests/unit in two pytest processes at once: the long pole, and everything else."""
+    import subprocess
+    import tempfile
+
+    pytest = [sys.executable, "-m", "pytest", *pytest_args]
+    with tempfile.TemporaryFile("w+") as side_output:
+        # Its own cache dir: the two runs' lastfailed would overwrite each other.
+        side = subprocess.Popen(
+            [*pytest, "-o", "cache_dir=.pytest_cache/unit-long-pole", UNIT_LONG_POLE],
+            stdin=subprocess.DEVNULL, stdout=side_output, stderr=subprocess.STDOUT)
+        try:
+            rest = subprocess.run([*pytest, "--deselect", UNIT_LONG_POLE]).returncode
+        finally:
+            pole = side.wait()
+        side_output.seek(0)
+        print(f"\nhotline: {UNIT_LONG_POLE}, run beside the rest:", flush=True)
+        sys.stdout.write(side_output.read())
+    ran = [code for code in (rest, pole) if code != NO_TESTS_COLLECTED]
+    if not ran:
+        return NO_TESTS_COLLECTED
+    print(f"hotline: unit tests {'passed' if not any(ran) else 'FAILED'} "
+          f"(the rest: exit {rest}, {UNIT_LONG_POLE}: exit {pole})", flush=True)
+    return next((code for code in ran if code), 0)
+
+
 def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
-    """Installs what the run needs, then becomes pytest with the arguments as given.
+    """Installs what the run needs, then runs pytest with the arguments as given.
 
     ``--unit`` stays among them: it is the suite's own pytest option (tests/conftest.py),
-    which collects tests/unit only; here it also means installing only what that needs.
+    which collects tests/unit only; here it also means installing only what that needs,
+    and running the long pole beside the rest.
     """
     if args.unit:
         provision.ensure_host_commands(UNIT_TEST_COMMANDS)
@@ -135,6 +188,8 @@ def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
         provision.ensure_host_files(provision.TEST_FILES)
         provision.ensure_asterisk_root(settings)
     os.chdir(PROJECT_DIR)
+    if args.unit and not names_tests(args.pytest_args):
+        return run_unit_beside_long_pole(args.pytest_args)
     os.execv(sys.executable, [sys.executable, "-m", "pytest", *args.pytest_args])
 
 

@@ -1,4 +1,5 @@
-"""The suite's layout rule (tests/conftest.py) and its one port table (tests/support/ports.py).
+"""The suite's layout rule (tests/conftest.py), its one port table (tests/support/ports.py)
+and how `hotline test --unit` runs tests/unit.
 
 The rule is checked on what pytest collected in this very run, before -k / -m deselected
 anything: a unit test's fixtures (all of them, through other fixtures too) include no stack
@@ -84,3 +85,18 @@ def test_free_port_can_be_bound(kind: Literal["tcp", "udp"], sock_type: int) -> 
     assert 1024 <= port <= 65535
     with socket.socket(socket.AF_INET, sock_type) as sock:
         sock.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    ([], False),
+    (["--unit", "-k", "acd"], False),  # "acd" is -k's value, though acd/ is a directory
+    (["--unit", "-k", "faults and postgresql", "-s", "--durations=15"], False),
+    (["--unit", "tests/unit/test_prompts.py"], True),
+    (["--unit", "-x", "tests/unit/test_acd.py::test_wrap_up_is_timed_and_can_end_early"], True),
+])
+def test_hotline_test_unit_splits_only_when_no_test_is_named(args: list[str],
+                                                               named: bool) -> None:
+    from hotline.cli import UNIT_LONG_POLE, names_tests
+
+    assert names_tests(args) is named
+    assert (TESTS_DIR.parent / UNIT_LONG_POLE).is_file()

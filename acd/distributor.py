@@ -166,11 +166,9 @@ class Distributor:
 
     async def call(self, call_id: str) -> CallRecord | None:
         """The call as the ACD holds it; None once it has ended (or was never queued)."""
-        return CallRecord.from_fields(call_id, await self.call_state(call_id))
+        return CallRecord.from_fields(call_id, await self._call_fields(call_id))
 
-    async def call_state(self, call_id: str) -> dict[str, str]:
-        """The call's raw hash ({} once ended). The hotline's own code reads call();
-        this stays for the CLI's and the benchmarks' scripts."""
+    async def _call_fields(self, call_id: str) -> dict[str, str]:
         return decode_fields(await self._retrying(
             lambda: self.client.hgetall(keys.call_key(call_id))))
 
@@ -195,11 +193,9 @@ class Distributor:
 
     async def agent(self, seat: str) -> AgentRecord:
         """The seat's agent; one never logged in is a logged-out record."""
-        return AgentRecord.from_fields(seat, await self.seat_state(seat))
+        return AgentRecord.from_fields(seat, await self._agent_fields(seat))
 
-    async def seat_state(self, seat: str) -> dict[str, str]:
-        """The agent's raw hash, with its state filled in. The hotline's own code reads
-        agent(); this stays for the CLI's and the benchmarks' scripts."""
+    async def _agent_fields(self, seat: str) -> dict[str, str]:
         state = decode_fields(await self._retrying(
             lambda: self.client.hgetall(keys.agent_key(seat))))
         state.setdefault("state", SeatState.LOGGED_OUT.value)

@@ -138,7 +138,7 @@ exten => h,1,ExecIf($["${{HOTLINE_FALLBACK}}" = "1"]?AGI({FALLBACK_AGI},close))
 ; The fallback's Queue() runs this on the seat's channel before it is dialled: the ticket
 ; and call ids travel in the INVITE, so the seat's softphone (and the benchmarks) can tell
 ; which call rings. (app_queue runs it without autoservice; FastAGI sessions label the
-; caller's channel with inheritable headers instead, see agi/call_session.py.)
+; caller's channel with inheritable headers instead, see agi/queued_call.py.)
 [{SEAT_PREDIAL}]
 exten => s,1,ExecIf($["${{ARG1}}" != ""]?Set(PJSIP_HEADER(add,X-Hotline-Ticket)=${{ARG1}}))
  same => n,Set(PJSIP_HEADER(add,X-Hotline-Call)=${{ARG2}})

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from acd.distributor import Distributor
-from acd.models import WaitingCall
+from acd.models import SeatState, WaitingCall
 from acd.routing import Routing
 from infra.redis_client import redis_client
 from infra.settings import seat_name
@@ -67,12 +67,12 @@ async def run_shape(url: str, shape: str, agents: int, calls: int) -> dict[str, 
         nonlocal done
         await acd.login(seat, skills[seat])
         while True:
-            state = await acd.seat_state(seat)
-            if state["state"] != "offered":
+            state = await acd.agent(seat)
+            if state.state is not SeatState.OFFERED:
                 return
             done += 1
             # The call ends; the same script makes the agent ready and assigns the next.
-            await acd.call_ended(state["call"], seat)
+            await acd.call_ended(state.call, seat)
 
     await asyncio.gather(*(agent(seat) for seat in seats))
     elapsed = time.perf_counter() - start

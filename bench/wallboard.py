@@ -59,7 +59,8 @@ async def record_day(stack: Stack, calls: int) -> int:
         for k in range(calls):
             call = f"bench-{k}"
             await acd.enqueue(WaitingCall(call, f"T{k}", f"1380000{k % 5000:04d}", "12345"))
-            seat = (await acd.call_state(call)).get("seat")
+            record = await acd.call(call)
+            seat = record.seat if record else ""
             if not seat:
                 await acd.leave(call, "bench")
                 continue

@@ -195,10 +195,10 @@ def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
     from acd.distributor import Distributor
-    from acd.models import AcdError
+    from acd.models import AcdError, AgentRecord
     from acd.routing import format_skills, parse_skills
 
-    async def act() -> dict[str, str]:
+    async def act() -> AgentRecord:
         client = redis.asyncio.Redis.from_url(settings.redis_url)
         try:
             acd = Distributor(client, "cli")
@@ -212,7 +212,7 @@ def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
                 await acd.seat_pause(args.seat, args.reason)
             elif args.action == "logout":
                 await acd.seat_logout(args.seat)
-            return await acd.seat_state(args.seat)
+            return await acd.agent(args.seat)
         finally:
             await client.aclose()
 
@@ -224,7 +224,7 @@ def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
     except (AcdError, ValueError) as exc:
         print(f"hotline: {args.seat}: {exc}", file=sys.stderr)
         return 1
-    print(f"{args.seat} {state['state']} {state.get('reason', '')}".rstrip())
+    print(f"{args.seat} {state.state.value} {state.reason}".rstrip())
     return 0
 
 

@@ -1,6 +1,6 @@
 """Harassing callers: a number that calls more than N times within T minutes is refused.
 
-The rule, checked for every new call right after its ticket is opened (agi/call_session.py):
+The rule, checked for every new call right after its ticket is opened (agi/inbound_session.py):
 - a number on the allow-list (a hospital's switchboard, a police desk) is never counted or
   blocked;
 - a withheld or unknown caller ID ("", "anonymous", "unknown", junk) is not screened:

@@ -330,7 +330,8 @@ async def test_records_read_the_hashes_the_scripts_keep(acd: Distributor) -> Non
         CallState.ON_CALL, "seat-001", "t1", "node-a", 5, ("tax",), ("general",), "tax")
     assert on_call.answered_at_ms is not None and on_call.offered_at_ms is not None
     # The raw hashes stay readable for the CLI's and the benchmarks' scripts.
-    assert (await acd.seat_state("seat-001"))["state"] == "on_call"
-    assert (await acd.call_state("c001"))["seat"] == "seat-001"
+    assert (await acd.agent("seat-001")).state is SeatState.ON_CALL
+    record = await acd.call("c001")
+    assert record is not None and record.seat == "seat-001"
     await acd.registration("seat-001", False)
     assert (await acd.agent("seat-001")).registered is False

@@ -5,7 +5,8 @@ that run on timers or AMI events, outside any call.
 
 - ACD: the sweeper (time-driven rules) and the reconciler (the ACD kept true to Asterisk);
 - seats: the presence watcher (registrations) and the SIP registration guard;
-- tickets: the outbox flusher (writes buffered while the database was away).
+- tickets: the outbox flusher (writes buffered while the database was away), with the
+  transcription notes it hands over.
 
 It lives in the application layer because it composes domains; the entry points of
 single-domain processes live in their packages (``agi/server.py``,
@@ -30,6 +31,7 @@ from seats.presence import PresenceWatcher
 from seats.registration_guard import RegistrationGuard
 from tickets.async_store import AsyncTicketStore
 from tickets.outbox import BufferedTicketStore, flush_outbox
+from transcription.store import TranscriptionStore
 
 log = logging.getLogger("hotline.background")
 
@@ -74,11 +76,18 @@ async def serve() -> None:
 
 
 async def run_flusher(tickets: BufferedTicketStore, interval_s: float = 1.0) -> None:
-    """Ticket writes buffered while the database was away go in as soon as it is back."""
+    """Ticket writes buffered while the database was away go in as soon as it is back.
+
+    The outbox hands the transcription domain's own buffered notes ("job queued") over to
+    a list of theirs, in order (tickets may not import transcription); they are applied
+    here at once, and by the ASR workers too.
+    """
+    transcriptions = TranscriptionStore(tickets)
     while True:
         try:
             while await asyncio.to_thread(flush_outbox, tickets, tickets.redis) > 0:
                 pass
+            await asyncio.to_thread(transcriptions.replay_handed_over, tickets.redis)
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis restarting: next tick

@@ -34,3 +34,27 @@ def test_the_pages_name_paths_at_all() -> None:
 def test_every_path_a_page_names_exists(page: Path) -> None:
     missing = [path for path in named_paths(page) if not (PROJECT_DIR / path).exists()]
     assert not missing, f"{page.name} names missing paths: {missing}"
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_relative_link_resolves(page: Path) -> None:
+    links = [m.group(1) for m in LINK.finditer(page.read_text())
+             if not m.group(1).startswith(("http:", "https:", "mailto:"))]
+    missing = [link for link in links if not (page.parent / link).exists()]
+    assert not missing, f"{page.name} links to missing files: {missing}"
+
+
+PACKAGES = ["hotline", "agi", "supervision", "seats", "transcription", "ivr_flows", "acd",
+            "tickets", "screening", "accounts", "asterisk_conf", "infra"]
+
+
+def test_the_architecture_page_lists_every_module() -> None:
+    listed = set(named_paths(PROJECT_DIR / "docs" / "architecture.md"))
+    modules = {str(path.relative_to(PROJECT_DIR)) for package in PACKAGES
+               for path in (PROJECT_DIR / package).rglob("*.py")
+               if path.name not in ("__init__.py", "__main__.py")
+               and "migrations/versions" not in str(path)}
+    assert modules - listed == set(), "add these to docs/architecture.md"

@@ -1,5 +1,6 @@
 """What the agent's desk page needs to build its menus: the pause reasons an agent may pick
-and the transfer targets, from the settings, each with Chinese and English labels.
+and the transfer targets, from the settings, each with Chinese and English labels; and
+every pause reason's labels, which the wallboard shows too.
 
 No `from __future__ import annotations` here: FastAPI must resolve the route signatures,
 whose alias (Agent) is local to `router()`.
@@ -50,6 +51,10 @@ class Label(BaseModel):
     en: str
 
 
+class PauseLabel(Label):
+    system: bool  # set by the system (no_answer), never picked by an agent or supervisor
+
+
 class Department(Label):
     target: str  # what POST /api/seats/{seat}/transfer takes, e.g. "expert:water"
     number: str  # the department's old hotline number
@@ -74,6 +79,17 @@ def pause_reasons(settings: Settings) -> list[Label]:
     return out
 
 
+def pause_labels(settings: Settings) -> list[PauseLabel]:
+    """Every pause reason a seat can show: the settings' and the system's own."""
+    out: list[PauseLabel] = []
+    for code in [*settings.pause_reason_list(), *sorted(SYSTEM_REASONS)]:
+        if any(r.code == code for r in out):
+            continue
+        zh, en = label(code, PAUSE_LABELS)
+        out.append(PauseLabel(code=code, zh=zh, en=en, system=code in SYSTEM_REASONS))
+    return out
+
+
 def transfer_targets(settings: Settings) -> TransferTargets:
     departments: list[Department] = []
     for number, code in settings.legacy_numbers.items():
@@ -88,7 +104,9 @@ def transfer_targets(settings: Settings) -> TransferTargets:
 def router(auth: Auth, settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/desk", tags=["desk"])
     Agent = Annotated[Principal, Depends(auth.require("agent"))]
+    Staff = Annotated[Principal, Depends(auth.require("agent", "supervisor"))]
     reasons = pause_reasons(settings)
+    labels = pause_labels(settings)
     targets = transfer_targets(settings)
 
     @api.get("/pause-reasons")
@@ -96,6 +114,13 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
         """The reasons an agent may pause for (the settings' pause_reasons, without the
         system's own no_answer), with Chinese and English labels."""
         return reasons
+
+    @api.get("/pause-labels")
+    async def get_pause_labels(_: Staff) -> list[PauseLabel]:
+        """Labels for every pause reason a seat may show, for the desk and the wallboard:
+        the settings' pause_reasons (which an agent, or a supervisor forcing a pause, may
+        pick) and the system's own (`system`: no_answer, 未接听)."""
+        return labels
 
     @api.get("/transfer-targets")
     async def get_transfer_targets(_: Agent) -> TransferTargets:

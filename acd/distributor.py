@@ -83,14 +83,21 @@ class Distributor:
         return bool(await self._retrying(lambda: self.client.exists(keys.node_key(node))))
 
     async def configure(self, *, policy: str, wrapup_s: float, offer_timeout_s: float,
-                        announce_every_s: float = 0) -> None:
-        """The rules every node applies; written by each process at start (idempotent)."""
+                        announce_every_s: float = 0, no_answer_pause_after: int = 2) -> None:
+        """The rules every node applies; written by each process at start (idempotent).
+
+        `no_answer_pause_after`: an agent who let this many offers in a row end unanswered
+        (the caller hung up while it rang, the offer was taken back) is paused with reason
+        no_answer; 0 never pauses for that. A ring timeout or refusal pauses at once."""
         if policy not in ("longest_idle", "least_calls", "skill_level"):
             raise ValueError(f"unknown selection policy {policy!r}")
+        if no_answer_pause_after < 0:
+            raise ValueError("no_answer_pause_after must be 0 or more")
         await self.client.hset(keys.CONFIG, mapping={
             "policy": policy, "wrapup_ms": int(wrapup_s * 1000),
             "offer_timeout_ms": int(offer_timeout_s * 1000),
-            "announce_every_ms": int(announce_every_s * 1000)})
+            "announce_every_ms": int(announce_every_s * 1000),
+            "no_answer_pause_after": no_answer_pause_after})
 
     async def announce_every_s(self) -> float:
         """How often a waiting caller hears position and wait; 0 is never (the default)."""

@@ -1,7 +1,7 @@
 """Redis key names, in one place. Every key starts with `acd:` (see lua/lib.lua)."""
 
 EVENTS = "acd:events"  # stream: one entry per state change
-CONFIG = "acd:config"  # hash: policy, wrapup_ms, offer_timeout_ms
+CONFIG = "acd:config"  # hash: policy, wrapup_ms, offer_timeout_ms, no_answer_pause_after, …
 TIMERS = "acd:timers"  # sorted set: "kind|id" -> due (ms)
 OFFERS_CHANNEL_PREFIX = "acd:offers:"  # pub/sub channel per node: "<call id> <seat>"
 
@@ -22,6 +22,12 @@ def waiting_key(skill: str) -> str:
 def ready_key(skill: str) -> str:
     """Sorted set: seat -> the selection policy's score; lowest first."""
     return f"acd:ready:{skill}"
+
+
+def retry_key(skill: str) -> str:
+    """Sorted set: seat -> misses, then last miss (ms); the ready seats whose last offer
+    went unanswered, asked only when no seat of ready_key(skill) is free."""
+    return f"acd:retry:{skill}"
 
 
 def offers_channel(node: str) -> str:

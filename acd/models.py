@@ -42,7 +42,8 @@ class AgentRecord:
     call: str = ""  # the call offered to it or on, else ""
     since_ms: int = 0  # when the state began; 0 for an agent never seen
     # The softphone's registration; None before the presence watcher's first report
-    # (the ACD then counts it as registered, see lua/lib.lua's available()).
+    # (the ACD then counts it as registered, see lua/lib.lua's available(); the watcher
+    # reports every configured seat on each connection, so None does not last).
     registered: bool | None = None
     skills: str = ""  # "general:1,tax:5", as logged in ("" before the first login)
     channel: str = ""  # the seat's Asterisk channel while on a call (what transfers use)
@@ -50,6 +51,14 @@ class AgentRecord:
     idle_since_ms: int | None = None
     wrap_until_ms: int | None = None
     consultation: str = ""  # the consultation call of an attended transfer, else ""
+    # Offers in a row that ended unanswered; an answer or the agent's own ready resets it.
+    # While it is above 0 the seat is asked only when no seat in good standing is free.
+    unanswered: int = 0
+
+    @property
+    def available(self) -> bool:
+        """Ready and not known to be unregistered: what the ACD offers calls to."""
+        return self.state is SeatState.READY and self.registered is not False
 
     @classmethod
     def from_fields(cls, seat: str, fields: Mapping[str, str]) -> AgentRecord:
@@ -62,7 +71,8 @@ class AgentRecord:
                    calls=int(fields.get("calls") or 0),
                    idle_since_ms=_int(fields.get("idle_since")),
                    wrap_until_ms=_int(fields.get("wrap_until")),
-                   consultation=fields.get("consultation", ""))
+                   consultation=fields.get("consultation", ""),
+                   unanswered=int(fields.get("unanswered") or 0))
 
 
 @dataclass(frozen=True)

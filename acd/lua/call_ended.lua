@@ -18,6 +18,9 @@ redis.call('ZREM', 'acd:timers', 'offer|' .. call, 'overflow|' .. call)
 event('ended', 'call', call, 'seat', seat)
 if not mine then return 0 end
 redis.call('HDEL', 'acd:agent:' .. seat, 'channel')
+-- Still offered: the call ended before the seat answered (the reconciler frees a seat
+-- whose caller is gone this way). That is an unanswered offer like any other.
+if agent_state(seat) == 'offered' then return offer_unanswered(seat, false) end
 local wrapup = tonumber(config('wrapup_ms', '0'))
 if wrapup > 0 then
   transition(seat, 'wrap_up', '', '')
@@ -25,4 +28,4 @@ if wrapup > 0 then
   redis.call('ZADD', 'acd:timers', NOW + wrapup, 'wrapup|' .. seat)
   return 0
 end
-return make_ready(seat, false)
+return make_ready(seat)

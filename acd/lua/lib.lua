@@ -1,7 +1,8 @@
 -- Shared by every ACD script (prepended to each). ARGV[1] is always now in ms.
--- Keys: acd:call:<id> and acd:agent:<seat> hashes; acd:waiting:<skill> (call -> order)
--- and acd:ready:<skill> (seat -> policy score) sorted sets, lowest first; acd:timers
--- ("kind|id" -> due ms); acd:events stream; acd:config hash.
+-- Keys: acd:call:<id> and acd:agent:<seat> hashes; acd:waiting:<skill> (call -> order),
+-- acd:ready:<skill> (seat -> policy score) and acd:retry:<skill> (seat -> misses, then the
+-- time of the last miss) sorted sets, lowest first; acd:timers ("kind|id" -> due ms);
+-- acd:events stream; acd:config hash.
 local NOW = tonumber(ARGV[1])
 
 local function event(kind, ...)
@@ -46,23 +47,55 @@ local function ready_score(seat, level)
   return idle
 end
 
--- Ready and registered (a missing flag means no presence report yet: eligible).
+-- Ready and registered. A missing flag (no presence report yet) counts as registered: the
+-- presence watcher reports every configured seat on each (re)connection, so the flag is
+-- missing only until its first pass, or while it is not running at all; offering then
+-- keeps the hotline answering, and a seat with no phone fails its Dial at once
+-- (CHANUNAVAIL), which pauses it (offer_failed.lua).
 local function available(seat)
   return agent_state(seat) == 'ready'
     and redis.call('HGET', 'acd:agent:' .. seat, 'registered') ~= '0'
 end
 
--- Puts the agent in its skills' ready sets when available, takes it out otherwise.
+-- Consecutive offers the agent let end unanswered (reset by an answer or a fresh ready).
+local function misses(seat)
+  return tonumber(redis.call('HGET', 'acd:agent:' .. seat, 'unanswered') or '0')
+end
+
+-- A seat whose last offer went unanswered waits in acd:retry:<skill>, behind every seat in
+-- good standing whatever the policy (least_calls would otherwise put a dead seat, with
+-- no calls, first every time): fewest misses first, then the earliest miss, so the seat
+-- that just missed is the last one asked.
+local function retry_score(seat)
+  local idle = tonumber(redis.call('HGET', 'acd:agent:' .. seat, 'idle_since') or ARGV[1])
+  return misses(seat) * 1e13 + idle
+end
+
+-- Puts the agent in its skills' ready (or retry) sets when available, takes it out otherwise.
 local function index_agent(seat)
   local yes = available(seat)
+  local missed = yes and misses(seat) > 0
   for _, skill in ipairs(agent_skills(seat)) do
-    if yes then
+    if yes and not missed then
       redis.call('ZADD', 'acd:ready:' .. skill[1], ready_score(seat, skill[2]), seat)
+      redis.call('ZREM', 'acd:retry:' .. skill[1], seat)
+    elseif yes then
+      redis.call('ZADD', 'acd:retry:' .. skill[1], retry_score(seat), seat)
+      redis.call('ZREM', 'acd:ready:' .. skill[1], seat)
     else
       redis.call('ZREM', 'acd:ready:' .. skill[1], seat)
+      redis.call('ZREM', 'acd:retry:' .. skill[1], seat)
     end
   end
   return yes
+end
+
+-- Out of every set of the agent's present skills (before they change).
+local function unindex_agent(seat)
+  for _, skill in ipairs(agent_skills(seat)) do
+    redis.call('ZREM', 'acd:ready:' .. skill[1], seat)
+    redis.call('ZREM', 'acd:retry:' .. skill[1], seat)
+  end
 end
 
 local function transition(seat, to, reason, call)
@@ -74,6 +107,8 @@ local function transition(seat, to, reason, call)
     redis.call('SADD', 'acd:agents', seat)
   end
   redis.call('HSET', a, 'state', to, 'reason', reason or '', 'call', call or '', 'since', ARGV[1])
+  -- Answering is the one way into on_call (answered.lua): the agent is there.
+  if to == 'on_call' then redis.call('HDEL', a, 'unanswered') end
   event('agent', 'seat', seat, 'from', from, 'to', to, 'reason', reason or '', 'call', call or '')
 end
 
@@ -107,16 +142,23 @@ local function offer(call, seat)
   if node then redis.call('PUBLISH', 'acd:offers:' .. node, call .. ' ' .. seat) end
 end
 
--- The best available agent for this call, over every skill the call may use now.
-local function match_call(call)
-  if redis.call('HGET', 'acd:call:' .. call, 'state') ~= 'waiting' then return 0 end
+-- The best of the call's skills' sets of this kind ('ready' or 'retry'), or nil.
+local function best_in(kind, call)
   local best, best_score = nil, nil
   for _, skill in ipairs(call_skills(call)) do
-    local top = redis.call('ZRANGE', 'acd:ready:' .. skill, 0, 0, 'WITHSCORES')
+    local top = redis.call('ZRANGE', 'acd:' .. kind .. ':' .. skill, 0, 0, 'WITHSCORES')
     if #top > 0 and (best == nil or tonumber(top[2]) < best_score) then
       best, best_score = top[1], tonumber(top[2])
     end
   end
+  return best
+end
+
+-- The best available agent for this call, over every skill the call may use now: a seat
+-- that missed its last offer only when no seat in good standing is free.
+local function match_call(call)
+  if redis.call('HGET', 'acd:call:' .. call, 'state') ~= 'waiting' then return 0 end
+  local best = best_in('ready', call) or best_in('retry', call)
   if best then offer(call, best) return 1 end
   return 0
 end
@@ -135,13 +177,36 @@ local function match_agent(seat)
   return 0
 end
 
--- An agent becomes ready: a new idle period starts unless it keeps its old place.
-local function make_ready(seat, keep_idle)
+-- An agent becomes ready by its own action or after its call: a new idle period, and a
+-- clean record (pressing ready after a no_answer pause is the agent saying it is back).
+local function make_ready(seat)
   local a = 'acd:agent:' .. seat
-  if not keep_idle or not redis.call('HGET', a, 'idle_since') then
-    redis.call('HSET', a, 'idle_since', ARGV[1])
-  end
+  redis.call('HSET', a, 'idle_since', ARGV[1])
+  redis.call('HDEL', a, 'unanswered')
   redis.call('ZREM', 'acd:timers', 'wrapup|' .. seat)
+  transition(seat, 'ready', '', '')
+  index_agent(seat)
+  return match_agent(seat)
+end
+
+-- The seat's offer ended without an answer, whatever ended it: the caller's hang-up while
+-- it rang, the ring timeout, a refusal, a lost session. Either way the seat loses its
+-- place: it is ready again as of now, behind every seat in good standing (retry_score),
+-- so it is asked again only when nobody else is free. After no_answer_pause_after misses
+-- in a row (0: never), or at once when `pause_now` (the seat's own Dial ended without an
+-- answer: it rang the full ring time, refused, or could not be reached), it is paused
+-- with reason no_answer. Call it after the call is requeued or gone, so that a requeued
+-- call goes to another free seat before this one.
+local function offer_unanswered(seat, pause_now)
+  local a = 'acd:agent:' .. seat
+  local missed = redis.call('HINCRBY', a, 'unanswered', 1)
+  local limit = tonumber(config('no_answer_pause_after', '2'))
+  if pause_now or (limit > 0 and missed >= limit) then
+    transition(seat, 'paused', 'no_answer', '')
+    index_agent(seat)
+    return 0
+  end
+  redis.call('HSET', a, 'idle_since', ARGV[1])
   transition(seat, 'ready', '', '')
   index_agent(seat)
   return match_agent(seat)

@@ -3,8 +3,8 @@ local seat = ARGV[2]
 local err = busy_error(seat)
 if err then return err end
 -- Out of the old skills' sets before the skills change.
-for _, skill in ipairs(agent_skills(seat)) do redis.call('ZREM', 'acd:ready:' .. skill[1], seat) end
+unindex_agent(seat)
 redis.call('HSET', 'acd:agent:' .. seat, 'skills', ARGV[3])
 redis.call('HDEL', 'acd:agent:' .. seat, 'idle_since')
 event('login', 'seat', seat, 'skills', ARGV[3])
-return make_ready(seat, false)
+return make_ready(seat)

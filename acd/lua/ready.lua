@@ -7,4 +7,4 @@ if state == 'ready' then return match_agent(seat) end
 if state == 'logged_out' and (redis.call('HGET', 'acd:agent:' .. seat, 'skills') or '') == '' then
   redis.call('HSET', 'acd:agent:' .. seat, 'skills', ARGV[3])
 end
-return make_ready(seat, false)
+return make_ready(seat)

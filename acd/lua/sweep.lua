@@ -20,16 +20,17 @@ for _, timer in ipairs(due) do
       end
     end
   elseif kind == 'wrapup' and agent_state(id) == 'wrap_up' then
-    make_ready(id, false)
+    make_ready(id)
   elseif kind == 'offer' and redis.call('HGET', c, 'state') == 'offered' then
-    -- Nobody reported on this offer in time (its node may have died).
+    -- Nobody reported on this offer in time (its node may have died): the call goes
+    -- back first, to another free seat if there is one; the seat's miss counts, but
+    -- says little about the seat, so it does not pause it at once.
     local seat = redis.call('HGET', c, 'seat')
-    if redis.call('HGET', 'acd:agent:' .. seat, 'call') == id then
-      transition(seat, 'paused', 'no_answer', '')
-      index_agent(seat)
-    end
     requeue(id, seat, 'offer timeout')
     match_call(id)
+    if redis.call('HGET', 'acd:agent:' .. seat, 'call') == id then
+      offer_unanswered(seat, false)
+    end
   end
 end
 return #due

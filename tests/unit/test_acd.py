@@ -152,22 +152,145 @@ async def test_no_answer_pauses_the_agent_and_keeps_the_calls_place(acd: Distrib
     await acd.offer_failed("c001", "seat-001", "no_answer")
     agent = await acd.agent("seat-001")
     assert (agent.state, agent.reason) == (SeatState.PAUSED, "no_answer")
+    assert await seat_of(acd, 2) == ""  # the pause came before any other call
     await acd.seat_ready("seat-002")
     assert await seat_of(acd, 1) == "seat-002"  # still ahead of c002 and c003
 
 
-async def test_caller_hangup_while_ringing_frees_the_agent(acd: Distributor) -> None:
+async def test_caller_hangup_while_ringing_sends_the_seat_to_the_back(
+        acd: Distributor) -> None:
+    for seat in ("seat-001", "seat-002", "seat-003"):
+        await acd.seat_ready(seat)
+        await asyncio.sleep(0.002)
+    await acd.enqueue(call(1))
+    assert await seat_of(acd, 1) == "seat-001"
+    await acd.leave("c001", "caller hung up")
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.unanswered) == (SeatState.READY, 1)
+    assert await acd.call("c001") is None
+    # seat-001 was the longest idle; the unanswered offer cost it its place.
+    await acd.enqueue(call(2))
+    await acd.enqueue(call(3))
+    assert [await seat_of(acd, n) for n in (2, 3)] == ["seat-002", "seat-003"]
+    await acd.enqueue(call(4))  # nobody else is free: the seat is still asked
+    assert await seat_of(acd, 4) == "seat-001"
+
+
+@pytest.mark.parametrize("policy", ["longest_idle", "least_calls", "skill_level"])
+async def test_a_seat_that_missed_an_offer_goes_behind_every_other_free_seat(
+        acd: Distributor, policy: str) -> None:
+    """Whatever the policy would say (seat-001 has the fewest calls and the highest skill
+    level), a seat whose last offer went unanswered is asked last."""
+    await acd.configure(policy=policy, wrapup_s=0, offer_timeout_s=30)
+    await acd.login("seat-001", "general:9")
+    await acd.enqueue(call(1))
+    assert await seat_of(acd, 1) == "seat-001"
+    await acd.leave("c001", "caller hung up")
+    for seat in ("seat-002", "seat-003"):
+        await acd.login(seat, "general:1")
+        await asyncio.sleep(0.002)
+    await enqueue_in_order(acd, range(2, 4))
+    for n, seat in ((2, "seat-002"), (3, "seat-003")):
+        assert await seat_of(acd, n) == seat
+        await acd.answered(f"c{n:03d}", seat)
+        await acd.call_ended(f"c{n:03d}", seat)  # one call each, seat-002 idle longer
+        await asyncio.sleep(0.002)
+    served = []
+    for n in (4, 5, 6):
+        await acd.enqueue(call(n))
+        served.append(await seat_of(acd, n))
+    assert served == ["seat-002", "seat-003", "seat-001"]
+
+
+async def test_unanswered_offers_in_a_row_pause_the_agent(acd: Distributor) -> None:
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    await acd.leave("c001", "caller hung up")
+    assert (await acd.agent("seat-001")).state is SeatState.READY
+    await acd.enqueue(call(2))
+    assert await seat_of(acd, 2) == "seat-001"
+    await acd.leave("c002", "caller hung up")  # the second in a row (the default N = 2)
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.reason, agent.unanswered) == (SeatState.PAUSED, "no_answer", 2)
+    await acd.enqueue(call(3))
+    assert await seat_of(acd, 3) == ""
+    # The agent says it is back: a clean record.
+    await acd.seat_ready("seat-001")
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.unanswered, agent.call) == (SeatState.OFFERED, 0, "c003")
+
+
+async def test_an_answer_resets_the_count(acd: Distributor) -> None:
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    await acd.leave("c001", "caller hung up")
+    await acd.enqueue(call(2))
+    await acd.answered("c002", "seat-001")
+    assert (await acd.agent("seat-001")).unanswered == 0
+    await acd.call_ended("c002", "seat-001")
+    await acd.enqueue(call(3))
+    await acd.leave("c003", "caller hung up")
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.unanswered) == (SeatState.READY, 1)  # one miss, not two
+
+
+@pytest.mark.parametrize(("after", "paused_at"), [(1, 1), (3, 3), (0, None)])
+async def test_no_answer_pause_after_is_a_setting(acd: Distributor, after: int,
+                                                  paused_at: int | None) -> None:
+    await acd.configure(policy="longest_idle", wrapup_s=0, offer_timeout_s=30,
+                        no_answer_pause_after=after)
+    await acd.seat_ready("seat-001")
+    for n in range(1, 5):
+        await acd.enqueue(call(n))
+        if await seat_of(acd, n) != "seat-001":
+            break
+        await acd.leave(f"c{n:03d}", "caller hung up")
+    agent = await acd.agent("seat-001")
+    if paused_at is None:
+        assert (agent.state, agent.unanswered) == (SeatState.READY, 4)
+    else:
+        assert (agent.state, agent.reason, agent.unanswered) == (
+            SeatState.PAUSED, "no_answer", paused_at)
+    with pytest.raises(ValueError):
+        await acd.configure(policy="longest_idle", wrapup_s=0, offer_timeout_s=30,
+                            no_answer_pause_after=-1)
+
+
+async def test_a_full_ring_without_answer_pauses_at_once_and_the_call_goes_on(
+        acd: Distributor) -> None:
     await acd.seat_ready("seat-001")
     await asyncio.sleep(0.002)
     await acd.seat_ready("seat-002")
     await acd.enqueue(call(1))
     assert await seat_of(acd, 1) == "seat-001"
-    await acd.leave("c001", "caller hung up")
-    assert await state(acd, "seat-001") is SeatState.READY
-    assert await acd.call("c001") is None
-    # seat-001 kept its place: it is still the longest idle.
+    await acd.offer_failed("c001", "seat-001", "no_answer")
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.reason, agent.unanswered) == (SeatState.PAUSED, "no_answer", 1)
+    assert await seat_of(acd, 1) == "seat-002"  # the call rang on at the other free seat
+
+
+async def test_the_earliest_miss_is_asked_first(acd: Distributor) -> None:
+    for seat in ("seat-001", "seat-002"):
+        await acd.seat_ready(seat)
+        await asyncio.sleep(0.002)
+    await acd.enqueue(call(1))
     await acd.enqueue(call(2))
-    assert await seat_of(acd, 2) == "seat-001"
+    assert [await seat_of(acd, n) for n in (1, 2)] == ["seat-001", "seat-002"]
+    await acd.leave("c002", "caller hung up")
+    await asyncio.sleep(0.002)
+    await acd.leave("c001", "caller hung up")  # seat-001 missed last
+    await acd.enqueue(call(3))
+    assert await seat_of(acd, 3) == "seat-002"
+
+
+async def test_a_missed_seat_takes_a_waiting_call_when_it_is_the_only_one(
+        acd: Distributor) -> None:
+    """Work-conserving: a seat with one miss is asked last, not never."""
+    await acd.seat_ready("seat-001")
+    await enqueue_in_order(acd, range(1, 3))
+    await acd.leave("c001", "caller hung up")
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.call, agent.unanswered) == (SeatState.OFFERED, "c002", 1)
 
 
 async def test_seat_part_ended_gives_the_next_caller_and_the_calls_last_state(
@@ -231,12 +354,58 @@ async def test_offer_nobody_reports_on_is_taken_back(acd: Distributor) -> None:
     await acd.seat_ready("seat-001")
     await acd.enqueue(call(1))
     assert await seat_of(acd, 1) == "seat-001"
+    await acd.seat_ready("seat-002")
+    await asyncio.sleep(0.25)
+    await acd.sweep()
+    # The call went on to the other free seat; the lost offer counts as a miss of
+    # seat-001's, but a lost session says little about the seat: it is not paused yet.
+    taken_back = await acd.call("c001")
+    assert taken_back is not None
+    assert (taken_back.state, taken_back.seat) == (CallState.OFFERED, "seat-002")
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.unanswered) == (SeatState.READY, 1)
+
+
+async def test_offer_taken_back_with_nobody_free_waits_at_the_head(acd: Distributor) -> None:
+    await acd.configure(policy="longest_idle", wrapup_s=0, offer_timeout_s=0.2,
+                        no_answer_pause_after=1)
+    await acd.seat_ready("seat-001")
+    await enqueue_in_order(acd, range(1, 3))
     await asyncio.sleep(0.25)
     await acd.sweep()
     taken_back = await acd.call("c001")
     assert taken_back is not None
     assert (taken_back.state, taken_back.seat) == (CallState.WAITING, "")
     assert (await acd.agent("seat-001")).reason == "no_answer"
+    await acd.seat_ready("seat-002")
+    assert await seat_of(acd, 1) == "seat-002"  # still ahead of c002
+
+
+async def test_reconciler_freeing_an_offered_seat_counts_a_miss(acd: Distributor) -> None:
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    await acd.call_ended("c001", "seat-001")  # the caller's channel is gone
+    agent = await acd.agent("seat-001")
+    assert (agent.state, agent.unanswered) == (SeatState.READY, 1)
+
+
+async def test_unknown_registration_is_offered_but_a_known_unregistered_seat_is_not(
+        acd: Distributor) -> None:
+    await acd.seat_ready("seat-001")
+    unknown = await acd.agent("seat-001")
+    assert unknown.registered is None and unknown.available
+    await acd.registration("seat-001", False)
+    gone = await acd.agent("seat-001")
+    assert gone.state is SeatState.READY and not gone.available
+    await acd.enqueue(call(1))
+    assert await seat_of(acd, 1) == ""
+    # A seat with a miss that loses its phone is out of the retry order too.
+    await acd.registration("seat-001", True)
+    assert await seat_of(acd, 1) == "seat-001"
+    await acd.leave("c001", "caller hung up")
+    await acd.registration("seat-001", False)
+    assert await acd.client.zcard("acd:retry:general") == 0
+    assert await acd.client.zcard("acd:ready:general") == 0
 
 
 async def test_busy_agent_cannot_pause_or_log_in(acd: Distributor) -> None:

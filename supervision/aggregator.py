@@ -18,6 +18,10 @@ from supervision.counters import Counters
 from supervision.definitions import Rules, mean_s
 
 LOGGED_OUT = "logged_out"
+READY = "ready"
+# A ready agent whose softphone is not registered is offered no call (acd/lua/lib.lua's
+# available()): the queue's agents by state count it under this key, never as ready.
+UNREGISTERED = "unregistered"
 DEFAULT_SKILLS = "general:1"  # what the ACD gives a seat that readies without a login
 
 
@@ -42,6 +46,15 @@ class AgentTrack:
     calls_today: int = 0
     ended_today: int = 0
     talk_ms_today: int = 0
+    # The softphone's registration from `registration` events; None before any (the ACD
+    # counts the seat registered until the presence watcher's first report).
+    registered: bool | None = None
+
+    def counted_state(self) -> str:
+        """The state the queue's figures count it in: ready only if it can be offered."""
+        if self.state == READY and self.registered is False:
+            return UNREGISTERED
+        return self.state
 
     def queues(self) -> list[str]:
         return [item.split(":")[0] for item in self.skills.split(",") if item]
@@ -181,6 +194,9 @@ class Aggregator:
             "call", "")
         agent.since_ms = ms
 
+    def _on_registration(self, ms: int, e: dict[str, str]) -> None:
+        self._agent(e["seat"]).registered = e.get("registered") != "0"
+
     # --- figures ---------------------------------------------------------------------
     def queue_names(self) -> list[str]:
         names = set(self.daily) | {c.queue for c in self.calls.values()}
@@ -198,7 +214,8 @@ class Aggregator:
             states: dict[str, int] = {}
             for agent in self.agents.values():
                 if agent.state != LOGGED_OUT and name in agent.queues():
-                    states[agent.state] = states.get(agent.state, 0) + 1
+                    counted = agent.counted_state()
+                    states[counted] = states.get(counted, 0) + 1
             queues.append({
                 "queue": name, "waiting": len(waiting),
                 "longest_wait_s": round((now_ms - min(waiting)) / 1000, 1) if waiting else 0.0,
@@ -210,7 +227,7 @@ class Aggregator:
             "seat": seat, "state": a.state, "reason": a.reason, "since_ms": a.since_ms,
             "in_state_s": round(max(0, now_ms - a.since_ms) / 1000, 1),
             "calls_today": a.calls_today, "aht_s": mean_s(a.talk_ms_today, a.ended_today),
-            "skills": a.skills, "call": a.call,
+            "skills": a.skills, "call": a.call, "registered": a.registered,
         } for seat, a in sorted(self.agents.items()) if a.state != LOGGED_OUT]
         total = Counters()
         for counters in self.daily.values():

@@ -30,7 +30,10 @@ queue reports do.
 - **ASA** (平均应答时长) = mean wait of the answered calls.
 - **AHT** (平均处理时长) = mean talk time (`answered` → `ended`) of the calls that ended.
   Wrap-up is the agent's own time and is shown as a state, not added in.
-- **agents by state**: logged-in agents that have the queue's skill, by ACD state.
+- **agents by state**: logged-in agents that have the queue's skill, by ACD state. A
+  ready agent whose softphone is not registered (its last `registration` event says 0)
+  is offered no call, so it counts as `unregistered`, never as `ready`. Before any
+  `registration` event it counts as ready, as the ACD offers it calls.
 - **per agent**: state and time in it, calls answered today, AHT over its ended calls.
 
 A rate whose denominator is 0 is null (shown as "—"), never 0 % or 100 %.

@@ -120,3 +120,23 @@ def test_requeue_after_no_answer_keeps_one_call() -> None:
     feed(9, "ended", call="c1", seat="seat-002")
     (general,) = feed.agg.snapshot(T0 + 10 * S)["queues"]
     assert (general["offered"], general["answered"], general["asa_s"]) == (1, 1, 7.0)
+
+
+def test_a_ready_agent_without_a_registered_softphone_is_not_counted_ready() -> None:
+    feed = Feed()
+    feed.agent(0, "seat-001", "ready")  # no registration event yet: the ACD offers it
+    feed.agent(0, "seat-002", "ready")
+    feed(1, "registration", seat="seat-002", registered="0")
+    feed.agent(2, "seat-003", "ready")
+    feed(2, "registration", seat="seat-003", registered="1")
+    feed.agent(3, "seat-004", "paused", reason="meal")
+    feed(3, "registration", seat="seat-004", registered="0")  # paused: counted as paused
+    (general,) = feed.agg.snapshot(T0 + 4 * S)["queues"]
+    assert general["agents"] == {"ready": 2, "unregistered": 1, "paused": 1}
+    by_seat = {a["seat"]: a for a in feed.agg.snapshot(T0 + 4 * S)["agents"]}
+    assert [by_seat[s]["registered"] for s in ("seat-001", "seat-002", "seat-003")] == [
+        None, False, True]
+    # The softphone registers again: the agent counts as ready at once.
+    feed(5, "registration", seat="seat-002", registered="1")
+    (general,) = feed.agg.snapshot(T0 + 6 * S)["queues"]
+    assert general["agents"] == {"ready": 3, "paused": 1}

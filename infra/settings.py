@@ -91,6 +91,10 @@ class Settings:
     # to the fallback's plain Queue() with nothing of ours: the benchmarks' baseline.
     intake: str = "fastagi"
     ring_timeout_s: int = 15  # an offer rings this long, then the agent is paused
+    # An agent who lets this many offers in a row end unanswered (callers hanging up while
+    # it rings, offers taken back) is paused with reason no_answer; 0: never for that.
+    # Every unanswered offer also sends the seat to the back of the ready order.
+    no_answer_pause_after: int = 2
     # A registered softphone is sent OPTIONS this often (0: never). One that stops
     # answering is unavailable, and its call in progress goes back to the queue.
     seat_qualify_s: int = 10

@@ -66,16 +66,46 @@ const Hotline = (() => {
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob); a.download = name; a.click();
   }
-  function socket(path, onMessage) {
+  // A live socket that reconnects after 2 s when it drops; never when the server refused
+  // the account (4401: signed out; 4403: the wrong role, `onRefused` says so).
+  function socket(path, onMessage, onRefused) {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path +
       "?token=" + encodeURIComponent(token());
     const ws = new WebSocket(url);
     ws.onmessage = ev => onMessage(JSON.parse(ev.data));
     ws.onclose = ev => {
       if (ev.code === 4401) { signOut(); return; }
-      setTimeout(() => socket(path, onMessage), 2000);
+      if (ev.code === 4403) { if (onRefused) onRefused(); return; }
+      setTimeout(() => socket(path, onMessage, onRefused), 2000);
     };
     return ws;
+  }
+  // Who is signed in (GET /api/auth/me), and whether this page is for them: `roles` the
+  // page serves. Returns null when it is; otherwise shows `box` with plain words and a
+  // link to the page that is (the desk for an agent, the wallboard for a supervisor).
+  const PAGE_OF = {agent: "/desk", supervisor: "/wallboard"};
+  async function checkRole(roles, box, needsSeat) {
+    const who = await api("GET", "/api/auth/me");
+    const allowed = roles.includes(who.role), seatless = allowed && needsSeat && !who.seat;
+    if (allowed && !seatless) return null;
+    const page = PAGE_OF[who.role];
+    box.dataset.role = who.role;
+    box.innerHTML = `<p id="wrong-role-text"></p>
+      <p>${page ? `<a id="right-page" href="${page}"></a>` : ""}
+      <button type="button" id="other-account"></button></p>`;
+    const say = () => {
+      box.querySelector("#wrong-role-text").textContent = seatless ? t("no_seat") :
+        t("wrong_role_" + (location.pathname.includes("wallboard") ? "wallboard" : "desk"))
+          .replace("{name}", who.name).replace("{role}", t("role_" + who.role));
+      const link = box.querySelector("#right-page");
+      if (link) link.textContent = t("go_" + who.role);
+      box.querySelector("#other-account").textContent = t("other_account");
+    };
+    say();
+    document.addEventListener("hotline:lang", say);
+    box.querySelector("#other-account").onclick = signOut;
+    box.hidden = false;
+    return who;
   }
   const fmt = v => (v === null || v === undefined) ? "—" : v;
   function duration(seconds) {
@@ -91,7 +121,13 @@ const Hotline = (() => {
          err_not_found: "找不到要操作的记录。",
          err_conflict: "当前状态下不能进行此操作。",
          err_server: "系统暂时不可用，请稍后重试。",
-         err_other: "操作未成功，请稍后重试。"},
+         err_other: "操作未成功，请稍后重试。",
+         role_agent: "座席", role_supervisor: "班长", role_admin: "管理员",
+         wrong_role_desk: "{name} 是{role}账号：座席工作台只供座席使用，不能用此账号签入、接听或保存工单。",
+         wrong_role_wallboard: "{name} 是{role}账号：监控大屏只供班长查看。",
+         no_seat: "此账号没有绑定座席，不能使用座席工作台。请管理员用 hotline user add --seat 绑定座席。",
+         go_agent: "前往座席工作台", go_supervisor: "前往监控大屏",
+         other_account: "换一个账号登录"},
         {wrong_login: "wrong name or password", sign_in: "Sign in", sign_out: "Sign out",
          user: "User", password: "Password", lang: "中文",
          err_network: "The server cannot be reached: check the network and try again.",
@@ -100,7 +136,13 @@ const Hotline = (() => {
          err_not_found: "The record was not found.",
          err_conflict: "This is not possible in the current state.",
          err_server: "The system is unavailable for the moment: try again shortly.",
-         err_other: "That did not work: try again shortly."});
+         err_other: "That did not work: try again shortly.",
+         role_agent: "an agent", role_supervisor: "a supervisor", role_admin: "an admin",
+         wrong_role_desk: "{name} is {role} account: the agent desk is for agents only; this account cannot log a seat in, take calls or save tickets.",
+         wrong_role_wallboard: "{name} is {role} account: the wallboard is for supervisors only.",
+         no_seat: "This account has no seat, so it cannot use the agent desk. An administrator can link one (hotline user add --seat).",
+         go_agent: "Go to the agent desk", go_supervisor: "Go to the wallboard",
+         other_account: "Sign in with another account"});
   return {t, words, translate, toggle, token, me, signIn, signOut, api, download, socket, fmt,
-          duration, explain, problem, ApiError, lang: () => lang};
+          duration, explain, problem, ApiError, checkRole, lang: () => lang};
 })();

@@ -79,8 +79,9 @@ class Ticket(Base):
         passive_deletes=True,
     )
 
-    # The screen pop looks up a caller's earlier tickets.
-    __table_args__ = (Index("ix_tickets_caller", "caller"),)
+    # A caller's tickets, newest first: the screen pop's earlier tickets and the search by
+    # caller (tickets/search.py) read this index in their order (migration 0005).
+    __table_args__ = (Index("ix_tickets_caller_created_at", "caller", "created_at", "id"),)
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ticket_id} {self.status} channel={self.channel_id}>"

@@ -381,6 +381,12 @@ def _record(ticket: Ticket) -> TicketRecord:
     )
 
 
+def record_of(ticket: Ticket) -> TicketRecord:
+    """The frozen record of a ticket row read with its events (for queries outside the
+    store, such as tickets/search.py, that read through :meth:`TicketStore.reading`)."""
+    return _record(ticket)
+
+
 def default_database_url() -> str:
     """``HOTLINE_DATABASE_URL`` or the settings' default (SQLite in the state dir)."""
     from infra.settings import load_settings
@@ -401,5 +407,6 @@ __all__ = [
     "ensure_sqlite_dir",
     "is_sqlite_url",
     "make_engine",
+    "record_of",
     "sqlite_file",
 ]

@@ -59,21 +59,38 @@ def transfer_routing(target: str, settings: Settings) -> Routing:
     return Routing(skill, EXPERT_PRIORITY, (skill,), (GENERAL,), settings.transfer_overflow_s)
 
 
+SKILLS_FORM = "name:level pairs separated by commas, e.g. general:1,tax:5"
+MAX_LEVEL = 99
+
+
 def parse_skills(text: str) -> dict[str, int]:
-    """"general:1,tax:5" -> {"general": 1, "tax": 5}; a bare name has level 1."""
+    """"general:1,tax:5" -> {"general": 1, "tax": 5}; a bare name has level 1.
+
+    A ValueError's text goes to the agent as it is (the seat API's 422, the CLI's message):
+    it names the bad part and the expected form, in plain words.
+    """
     skills: dict[str, int] = {}
     for item in text.split(","):
-        name, _, level = item.strip().partition(":")
+        name, colon, level = item.strip().partition(":")
+        name, level = name.strip(), level.strip()
         if not name:
+            if colon or level:
+                raise ValueError(f"skill {item.strip()!r} has no name; write {SKILLS_FORM}")
             continue
         if not all(c.isalnum() or c in "_-" for c in name):
-            raise ValueError(f"bad skill name {name!r}")
+            raise ValueError(f"skill name {name!r} may hold only letters, digits, _ and -; "
+                             f"write {SKILLS_FORM}")
+        # Not int() alone: its error text is Python's, and it takes "+5", " 5" and "1_0".
+        if level and not (level.isascii() and level.isdigit()):
+            raise ValueError(f"skill level must be a whole number from 1 to {MAX_LEVEL}: "
+                             f"{item.strip()!r}; write {SKILLS_FORM}")
         value = int(level) if level else 1
-        if not 1 <= value <= 99:
-            raise ValueError(f"skill level must be 1-99: {item!r}")
+        if not 1 <= value <= MAX_LEVEL:
+            raise ValueError(f"skill level must be a whole number from 1 to {MAX_LEVEL}: "
+                             f"{item.strip()!r}; write {SKILLS_FORM}")
         skills[name] = value
     if not skills:
-        raise ValueError("an agent needs at least one skill")
+        raise ValueError(f"an agent needs at least one skill; write {SKILLS_FORM}")
     return skills
 
 

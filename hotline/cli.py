@@ -203,7 +203,7 @@ def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
         try:
             acd = Distributor(client, "cli")
             if args.action == "login":
-                await acd.login(args.seat, format_skills(parse_skills(args.skills)))
+                await acd.login(args.seat, skills)
             elif args.action == "ready":
                 await acd.seat_ready(args.seat)
             elif args.action == "wrapup-done":
@@ -219,6 +219,14 @@ def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
     if args.seat not in settings.seat_names():
         print(f"hotline: no such seat {args.seat!r}", file=sys.stderr)
         return 2
+    skills = ""
+    if args.action == "login":
+        # Bad input is a usage error (exit 2, like argparse's), told before Redis is asked.
+        try:
+            skills = format_skills(parse_skills(args.skills))
+        except ValueError as exc:
+            print(f"hotline: {args.seat}: {exc}", file=sys.stderr)
+            return 2
     try:
         state = asyncio.run(act())
     except (AcdError, ValueError) as exc:

@@ -1,11 +1,16 @@
 """The agent's desk in headless Chromium, through real calls: nothing can be saved before a
 screen pop, a new call clears the last call's form, the pause menu is the settings' (without
 the system's no_answer), and the transfer control sends the caller to an expert queue (the
-expert's SIP phone gets the call). Screenshots are kept in test-artifacts/."""
+expert's SIP phone gets the call). Only the actions the seat's state allows can be clicked,
+through a whole call; the caller panel shows the real state; a reload mid-call or in
+wrap-up keeps the ticket; a repeat caller's history is in words. Screenshots are kept in
+test-artifacts/."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -66,10 +71,35 @@ def citizen(stack: Stack, tmp_path: Path, number: str, talk_ms: int, label: str)
                 variables={"talk_ms": str(talk_ms)}, workdir=tmp_path, label=label)
 
 
-def phone(stack: Stack, n: int, tmp_path: Path) -> Sipp:
+def phone(stack: Stack, n: int, tmp_path: Path, ring_ms: int = 100) -> Sipp:
     return Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
-                local_port=seat_port(n), variables={"ring_ms": "100"}, workdir=tmp_path,
-                label=f"seat{n}")
+                local_port=seat_port(n), variables={"ring_ms": str(ring_ms)},
+                workdir=tmp_path, label=f"seat{n}")
+
+
+ACTIONS = ("login", "ready", "pause", "wrapup-done", "logout")
+
+
+def enabled(chrome: webdriver.Chrome) -> set[str]:
+    """The state buttons that can be clicked."""
+    acts = js(chrome, "return [...document.querySelectorAll('button[data-act]')]"
+                      ".filter(b => !b.disabled).map(b => b.dataset.act);")
+    return set(cast(list[str], acts))
+
+
+def click(chrome: webdriver.Chrome, action: str) -> None:
+    chrome.find_element(By.CSS_SELECTOR, f'button[data-act="{action}"]').click()
+
+
+def answered_pop(chrome: webdriver.Chrome) -> bool:
+    return bool(js(chrome, "return !!document.querySelector('#pop [data-event=answered]')"))
+
+
+def outcomes(chrome: webdriver.Chrome) -> list[str]:
+    """The outcome column of the screen pop's history, newest first."""
+    cells = js(chrome, "return [...document.querySelectorAll('#pop-history td.outcome')]"
+                       ".map(td => td.textContent);")
+    return [str(o).strip() for o in cast(list[str], cells)]
 
 
 def test_desk_before_a_call_pause_menu_from_the_settings(
@@ -211,3 +241,87 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
     assert (first_form.summary, first_form.urgency, first_form.disposition) == (
         "第一通：咨询公积金提取", "紧急", "转办")
     assert (second_form.summary, second_form.category) == ("第二通：已转供水", "050402")
+
+
+def test_desk_actions_follow_the_state_through_calls_and_the_history_is_in_words(
+        stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    number = "13900000071"
+    stack.configure_acd(wrapup_s=300)  # wrap-up lasts until the agent ends it
+    open_desk(stack, browser, "desk047", "seat-047")
+    wait = WebDriverWait(browser, 30)
+    assert enabled(browser) == {"login"}
+    assert disabled(browser, "#pause-reason")
+    assert text(browser, "#registration") == "已注册"  # a static contact: always registered
+    click(browser, "login")
+    wait.until(lambda b: text(b, "#state") == "就绪")
+    assert enabled(browser) == {"pause", "logout"}
+    click(browser, "pause")
+    wait.until(lambda b: text(b, "#state") == "小休")
+    assert enabled(browser) == {"ready", "pause", "logout"}
+
+    # While the seat is paused, the citizen gives up in the queue: an abandoned ticket.
+    with citizen(stack, tmp_path, number, 8000, "gives-up") as gone:
+        assert gone.wait(timeout=40) == 0
+    click(browser, "ready")
+    wait.until(lambda b: text(b, "#state") == "就绪")
+
+    with phone(stack, 47, tmp_path, ring_ms=2500):
+        # The citizen calls again: offered (ringing), then on the call; nothing to click.
+        with citizen(stack, tmp_path, number, 12000, "answered") as call:
+            wait.until(lambda b: text(b, "#state") == "振铃中")
+            assert enabled(browser) == set()
+            wait.until(lambda b: answered_pop(b) and text(b, "#state") == "通话中")
+            assert text(browser, "#pop-state") == "通话中"
+            assert enabled(browser) == set()
+            assert "重复来电" in text(browser, "#pop")
+            wait.until(lambda b: len(outcomes(b)) == 1)
+            assert re.fullmatch(r"放弃（\S+时挂机）", outcomes(browser)[0]), outcomes(browser)
+            assert "abandoned" not in text(browser, "#pop-history")
+            ticket = text(browser, "#ticket-id")
+            # A reload mid-call: the socket sends the call's pop again; the ticket can be saved.
+            browser.refresh()
+            wait.until(lambda b: text(b, "#state") == "通话中")
+            wait.until(lambda b: text(b, "#ticket-id") == ticket and not disabled(b, "#save"))
+            assert enabled(browser) == set()
+            browser.save_screenshot(str(ARTIFACTS / "desk-on-call.png"))
+            assert call.wait(timeout=40) == 0
+
+        # Wrap-up: the panel says so, not "on the call"; ready, pause, end wrap-up, log out.
+        wait.until(lambda b: text(b, "#state") == "话后处理")
+        wait.until(lambda b: text(b, "#pop-state") == "话后处理")
+        assert text(browser, "#pop-ended") == "（通话已结束）"
+        assert enabled(browser) == {"ready", "pause", "wrapup-done", "logout"}
+        # A reload in wrap-up keeps the call's ticket, and it can still be saved.
+        browser.refresh()
+        wait.until(lambda b: text(b, "#state") == "话后处理")
+        wait.until(lambda b: text(b, "#ticket-id") == ticket and not disabled(b, "#save"))
+        assert text(browser, "#pop-state") == "话后处理"
+        browser.find_element(By.ID, "summary").send_keys("第二次来电：咨询社保")
+        Select(browser.find_element(By.ID, "category")).select_by_value("050402")
+        browser.find_element(By.ID, "save").click()
+        wait.until(lambda b: text(b, "#saved") == "已保存")
+        browser.save_screenshot(str(ARTIFACTS / "desk-wrap-up.png"))
+        click(browser, "wrapup-done")
+        wait.until(lambda b: text(b, "#state") == "就绪")
+        assert text(browser, "#pop-state") == "就绪"
+        assert enabled(browser) == {"pause", "logout"}
+
+        # A third call: the history has the answered call and the abandoned one, in words.
+        with citizen(stack, tmp_path, number, 6000, "third") as third:
+            wait.until(lambda b: answered_pop(b) and text(b, "#ticket-id") != ticket)
+            wait.until(lambda b: len(outcomes(b)) == 2)
+            assert outcomes(browser)[0] == "已接听"
+            assert outcomes(browser)[1].startswith("放弃（")
+            assert "第二次来电：咨询社保" in text(browser, "#pop-history")
+            browser.find_element(By.ID, "lang").click()
+            wait.until(lambda b: outcomes(b)[0] == "answered")
+            assert re.fullmatch(r"abandoned \(hung up [a-z ]+\)", outcomes(browser)[1]), \
+                outcomes(browser)
+            assert text(browser, "#pop-state") == "on the call"
+            browser.save_screenshot(str(ARTIFACTS / "desk-history-en.png"))
+            browser.find_element(By.ID, "lang").click()
+            assert third.wait(timeout=30) == 0
+        wait.until(lambda b: text(b, "#state") == "话后处理")
+        click(browser, "wrapup-done")
+        wait.until(lambda b: text(b, "#state") == "就绪")

@@ -1,6 +1,8 @@
 """The wallboard in headless Chromium (Debian's, through its chromedriver): it signs in,
-shows live figures, and they change when a call arrives. The screenshots are kept in
-test-artifacts/."""
+shows live figures, and they change when a call arrives; pause reasons are in words, a
+forced pause takes the reason the supervisor chose, and each agent's softphone
+registration is shown (an unregistered ready agent is not counted as ready), on the desk
+too. The screenshots are kept in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -143,3 +145,115 @@ def test_wallboard_lists_blocked_numbers_and_unblocks_one(
     assert [b["number"] for b in httpx.get(api, headers=headers).json()["blocks"]] == [
         "13800000055"]
     assert js_text(browser, '#blocks tr[data-number="13800000055"]') != ""
+
+
+def agent_row(chrome: webdriver.Chrome, seat: str, part: str = "") -> str:
+    return " ".join(js_text(chrome, f'#agents tr[data-seat="{seat}"] {part}'.strip()).split())
+
+
+def test_wallboard_reasons_in_words_chosen_forced_reason_and_registration(
+        stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
+    import httpx
+    from selenium.webdriver.support.ui import Select
+
+    from tests.support.accounts import token
+    from tests.support.browser import chromium
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    softphone = "seat-097"  # registers like a softphone (no static contact)
+    contact_port = seat_port(97)
+
+    def register(expires: int) -> None:
+        reg = Sipp("register.xml", remote=stack.sip_target, local_ip="127.0.0.1", calls=1,
+                   variables={"user": softphone,
+                              "password": stack.secrets.seat_passwords[softphone],
+                              "domain": "127.0.0.1", "expires": str(expires),
+                              "contact": f"sip:{softphone}@127.0.0.1:{contact_port}"},
+                   workdir=tmp_path, label=f"register{expires}").start()
+        with reg:
+            assert reg.wait(timeout=20) == 0
+
+    # seat-048 let an offer ring out (the system's no_answer); seat-049 is ready.
+    stack.hotline("seat", "login", "seat-048")
+    stack.hotline("seat", "pause", "seat-048", "--reason", "no_answer")
+    stack.seat_ready("seat-049")
+    register(0)  # nothing left from an earlier run
+    register(300)
+    wait_for(lambda: stack.seat_state(softphone).get("registered") == "1", 10,
+             "the presence watcher to see the registration")
+    stack.seat_ready(softphone)
+    try:
+        password = add_user(stack, "wallboard4", "supervisor")
+        browser.get(f"{stack.api_url}/wallboard")
+        wait = WebDriverWait(browser, 20)
+        wait.until(lambda b: b.find_element(By.ID, "login").is_displayed())
+        browser.find_element(By.ID, "user").send_keys("wallboard4")
+        browser.find_element(By.ID, "password").send_keys(password)
+        browser.find_element(By.CSS_SELECTOR, "#login button").click()
+        wait.until(lambda b: "未接听" in agent_row(b, "seat-048", "td.state"))
+        assert "no_answer" not in agent_row(browser, "seat-048")
+        wait.until(lambda b: agent_row(b, softphone, "td.registration") == "已注册")
+        assert "不计入" not in agent_row(browser, softphone)
+        # The queue's ready count (the live figures may hold agents of earlier tests).
+        ready = 'tr[data-queue="general"] [data-state="ready"]'
+        wait.until(lambda b: js_text(b, ready).startswith("就绪 "))
+        ready_before = int(js_text(browser, ready).split()[1])
+        assert ready_before >= 2  # seat-049 and the softphone
+        unregistered = 'tr[data-queue="general"] [data-state="unregistered"]'
+        assert js_text(browser, unregistered) == ""
+
+        # The softphone goes away: still ready in the ACD, but offered nothing, and shown so.
+        agent_password = add_user(stack, "desk097", "agent", softphone)
+        register(0)
+        wait_for(lambda: stack.seat_state(softphone).get("registered") == "0", 10,
+                 "the presence watcher to see the unregistration")
+        assert stack.seat_state(softphone)["state"] == "ready"
+        wait.until(lambda b: agent_row(b, softphone, "td.registration") == "未注册")
+        assert "未注册，不计入就绪" in agent_row(browser, softphone, "td.state")
+        wait.until(lambda b: js_text(b, ready) == f"就绪 {ready_before - 1}")
+        assert js_text(browser, unregistered) == "未注册 1"
+        assert agent_row(browser, "seat-049", "td.registration") == "已注册"
+        headers = {"Authorization": f"Bearer {token(stack, 'desk097', agent_password)}"}
+        seat = httpx.get(f"{stack.api_url}/api/seats/{softphone}", headers=headers).json()
+        assert seat["registered"] is False
+
+        # The desk of that seat says so too, and sees the softphone come back.
+        with chromium() as desk:
+            desk.get(f"{stack.api_url}/desk")
+            desk_wait = WebDriverWait(desk, 20)
+            desk_wait.until(lambda b: b.find_element(By.ID, "login").is_displayed())
+            desk.find_element(By.ID, "user").send_keys("desk097")
+            desk.find_element(By.ID, "password").send_keys(agent_password)
+            desk.find_element(By.CSS_SELECTOR, "#login button").click()
+            desk_wait.until(lambda b: js_text(b, "#registration") == "未注册")
+            assert "不会分配来电" in js_text(desk, "#registration-hint")
+            desk.save_screenshot(str(ARTIFACTS / "desk-unregistered.png"))
+            register(300)
+            desk_wait.until(lambda b: js_text(b, "#registration") == "已注册")
+            assert js_text(desk, "#registration-hint") == ""
+        wait.until(lambda b: agent_row(b, softphone, "td.registration") == "已注册")
+        register(0)
+        wait.until(lambda b: agent_row(b, softphone, "td.registration") == "未注册")
+
+        # A forced pause with the reason the supervisor picks (the settings' reasons).
+        menu = Select(browser.find_element(By.ID, "force-reason"))
+        assert [o.get_attribute("value") for o in menu.options] == [
+            r for r in stack.settings.pause_reason_list() if r != "no_answer"]
+        assert menu.first_selected_option.get_attribute("value") == "meeting"
+        menu.select_by_value("training")
+        browser.find_element(By.CSS_SELECTOR,
+                             'button[data-act="pause"][data-seat="seat-049"]').click()
+        wait_for(lambda: stack.seat_state("seat-049").get("reason") == "training", 10,
+                 "the forced pause")
+        assert stack.seat_state("seat-049")["state"] == "paused"
+        wait.until(lambda b: "培训" in agent_row(b, "seat-049", "td.state"))
+        assert "training" not in agent_row(browser, "seat-049")
+        browser.save_screenshot(str(ARTIFACTS / "wallboard-reasons.png"))
+        browser.find_element(By.ID, "lang").click()
+        wait.until(lambda b: "No answer" in agent_row(b, "seat-048", "td.state"))
+        assert "Training" in agent_row(browser, "seat-049", "td.state")
+        assert agent_row(browser, softphone, "td.registration") == "not registered"
+        assert "not counted as ready" in agent_row(browser, softphone, "td.state")
+        browser.save_screenshot(str(ARTIFACTS / "wallboard-reasons-en.png"))
+    finally:
+        register(0)

@@ -127,9 +127,11 @@ class Distributor:
     async def offer_failed(self, call_id: str, seat: str, reason: str) -> None:
         await self._run("offer_failed", call_id, seat, reason)
 
-    async def answered(self, call_id: str, seat: str, channel: str = "") -> None:
-        """The seat picked up; `channel` is its Asterisk channel (what a transfer acts on)."""
-        await self._run("answered", call_id, seat, channel)
+    async def answered(self, call_id: str, seat: str, channel: str = "",
+                       uniqueid: str = "") -> None:
+        """The seat picked up; `channel` is its Asterisk channel (what a transfer acts on),
+        `uniqueid` that channel's uniqueid (the `answered` event carries it)."""
+        await self._run("answered", call_id, seat, channel, uniqueid)
 
     async def call_ended(self, call_id: str, seat: str) -> None:
         await self._run("call_ended", call_id, seat)

@@ -6,6 +6,7 @@ Both report to the ACD first (a caller may be waiting for that seat), then the t
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from acd.models import CallState
 from agi.channel import AgiChannel
@@ -14,20 +15,44 @@ from agi.services import Services, utcnow
 log = logging.getLogger(__name__)
 
 
+# How far the dialplan's answer time may be from this process's clock before it is not
+# believed (both read the same host clock; a gap this big means a parse or zone error).
+ANSWER_TIME_TOLERANCE_S = 60
+
+
+def answer_time(stamp: str) -> datetime:
+    """The seat's answer, as the dialplan stamped it (epoch seconds with milliseconds, the
+    first thing its U() routine does), else now. The stamp is the start of the talk time:
+    this route runs only after the routine's recording set-up and a FastAGI connection."""
+    now = utcnow()
+    try:
+        when = datetime.fromtimestamp(float(stamp), UTC)
+    except (ValueError, OverflowError, OSError):
+        return now
+    if abs((now - when).total_seconds()) > ANSWER_TIME_TOLERANCE_S:
+        log.warning("seat answer time %r is far from now; using now", stamp)
+        return now
+    return when
+
+
 async def seat_answered(services: Services, channel: AgiChannel) -> None:
     """Runs on the seat's channel the moment it answers (Dial's U() option)."""
-    call_id, seat, ticket_id, role = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2, 3, 4))
+    call_id, seat, ticket_id, role, stamp = (channel.env.get(f"agi_arg_{n}", "")
+                                             for n in (1, 2, 3, 4, 5))
     if not (call_id and seat):
         log.warning("seat-answered without its arguments: %r", (call_id, seat))
         return
-    await services.distributor.answered(call_id, seat, channel.env.get("agi_channel", ""))
+    answered = answer_time(stamp)
+    await services.distributor.answered(call_id, seat, channel.env.get("agi_channel", ""),
+                                        channel.env.get("agi_uniqueid", ""))
     if not ticket_id:
         return
     if role == "consult":
         # The caller is still with the consulting agent: the ticket's seat stays theirs.
-        await services.tickets.add_event(ticket_id, "consult_answered", seat, at=utcnow())
+        await services.tickets.add_event(ticket_id, "consult_answered", seat, at=answered)
     else:
-        await services.tickets.mark_answered(ticket_id, seat=seat, at=utcnow())
+        # The ticket's talk time runs from here (the first answer: a transfer keeps it).
+        await services.tickets.mark_answered(ticket_id, seat=seat, at=answered)
 
 
 async def seat_ended(services: Services, channel: AgiChannel) -> None:

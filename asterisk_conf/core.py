@@ -32,11 +32,23 @@ hideconnect = yes
 """
 
 
-def logger_conf(verbose_log: bool) -> str:
+# Where Asterisk's own queue_log goes in the app_queue baseline (in its log directory).
+APP_QUEUE_LOG = "app_queue_log"
+
+
+def logger_conf(verbose_log: bool, app_queue: bool = False) -> str:
     # full.log traces every dialplan step: for tests and debugging, not for load.
     full = "full.log => notice,warning,error,verbose(3),dtmf\n" if verbose_log else ""
+    # The hotline writes the queue_log itself, from the ACD's events
+    # (supervision/queue_log.py); Asterisk's own would be a second, different history
+    # (the fallback Queue()'s calls and QUEUESTART lines), so it is off. The app_queue
+    # baseline keeps it, under a name of its own, to compare the two
+    # (tests/stack/test_queue_log_parity.py).
+    queue_log = (f"queue_log = yes\nqueue_log_name = {APP_QUEUE_LOG}" if app_queue
+                 else "queue_log = no")
     return f"""[general]
 dateformat = %F %T.%3q
+{queue_log}
 
 [logfiles]
 messages.log => notice,warning,error,security

@@ -65,7 +65,8 @@ def write_config(settings: Settings, secrets: Secrets | None = None) -> Asterisk
     files = {
         "asterisk.conf": asterisk_conf(layout),
         "modules.conf": modules_conf(),
-        "logger.conf": logger_conf(settings.asterisk_verbose_log),
+        "logger.conf": logger_conf(settings.asterisk_verbose_log,
+                                   app_queue=settings.intake == "app_queue"),
         "rtp.conf": rtp_conf(),
         "musiconhold.conf": musiconhold_conf(),
         "cdr.conf": cdr_conf(),

@@ -149,6 +149,9 @@ class LiveStats:
             agent.reason = record.reason
             agent.since_ms = record.since_ms or agent.since_ms or 0
             agent.skills = record.skills or agent.skills
+            if self.queue_log is not None:
+                # A seat logged in on an earlier day: its later lines name its queues.
+                self.queue_log.formatter.seed(seat, record.state.value, record.skills)
         log.info("replayed today's events up to %s", self.aggregator.last_id)
 
     async def _enrich(self, entries: list[tuple[str, dict[str, str]]]) -> None:

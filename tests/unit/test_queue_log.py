@@ -1,50 +1,180 @@
-"""The queue_log lines, in Asterisk's format, from known ACD events."""
+"""The queue_log lines, in Asterisk's format, from known ACD events.
+
+Each expected line is what Asterisk 22's app_queue.c writes for the same happening (its
+ast_queue_log() calls); tests/stack/test_queue_log_parity.py checks it against a running
+app_queue too.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from asterisk_conf.core import logger_conf
 from supervision.queue_log import QueueLogFormatter, QueueLogWriter
 
 T = 1_764_000_000_000
+E = T // 1000
 
 
 def ev(at_s: float, kind: str, **fields: str) -> dict[str, str]:
     return {"type": kind, "at": str(T + int(at_s * 1000)), **fields}
 
 
-def test_answered_call_gives_enterqueue_ringnoanswer_connect_complete() -> None:
+def agent(at_s: float, seat: str, before: str, after: str, reason: str = "",
+          call: str = "") -> dict[str, str]:
+    return ev(at_s, "agent", seat=seat, reason=reason, call=call,
+              **{"from": before, "to": after})
+
+
+def lines_of(events: list[dict[str, str]]) -> list[str]:
     fmt = QueueLogFormatter()
-    events = [
-        ev(0, "agent", seat="seat-001", **{"from": "logged_out", "to": "ready"}),
+    return [text for e in events for text in fmt.lines(e)]
+
+
+def test_answered_call_after_a_ring_no_answer() -> None:
+    lines = lines_of([
+        agent(0, "seat-001", "logged_out", "ready"),
         ev(1, "enqueued", call="1.1", skills="general", caller="13800000000"),
         ev(2, "offered", call="1.1", seat="seat-002"),
+        agent(2, "seat-002", "ready", "offered", call="1.1"),
         ev(6, "requeued", call="1.1", seat="seat-002", reason="no_answer"),
-        ev(6, "agent", seat="seat-002", **{"from": "offered", "to": "paused",
-                                           "reason": "no_answer"}),
+        agent(6, "seat-002", "offered", "paused", "no_answer"),
         ev(7, "offered", call="1.1", seat="seat-001"),
-        ev(9, "answered", call="1.1", seat="seat-001"),
+        agent(7, "seat-001", "ready", "offered", call="1.1"),
+        ev(9.5, "answered", call="1.1", seat="seat-001", seat_uniqueid="1.7"),
+        agent(9.5, "seat-001", "offered", "on_call", call="1.1"),
         ev(69, "ended", call="1.1", seat="seat-001"),
-        ev(70, "enqueued", call="2.2", skills="tax,general"),
-        ev(73, "left", call="2.2", **{"from": "waiting"}),
-    ]
-    lines = [text for e in events for text in fmt.lines(e)]
-    e = T // 1000
+    ])
     assert lines == [
-        f"{e}|NONE|NONE|PJSIP/seat-001|ADDMEMBER|",
-        f"{e + 1}|1.1|general|NONE|ENTERQUEUE||13800000000|1",
-        f"{e + 6}|1.1|general|PJSIP/seat-002|RINGNOANSWER|4000",
-        f"{e + 6}|NONE|NONE|PJSIP/seat-002|PAUSE|no_answer",
-        f"{e + 9}|1.1|general|PJSIP/seat-001|CONNECT|8|1.1|2",
-        f"{e + 69}|1.1|general|PJSIP/seat-001|COMPLETECALLER|8|60|1",
-        f"{e + 70}|2.2|tax|NONE|ENTERQUEUE|||1",
-        f"{e + 73}|2.2|tax|NONE|ABANDON|1|1|3",
+        f"{E}|NONE|general|PJSIP/seat-001|ADDMEMBER|",
+        f"{E + 1}|1.1|general|NONE|ENTERQUEUE||13800000000|1",
+        f"{E + 6}|1.1|general|PJSIP/seat-002|RINGNOANSWER|4000",
+        f"{E + 6}|NONE|NONE|PJSIP/seat-002|PAUSEALL|no_answer",
+        f"{E + 6}|NONE|general|PJSIP/seat-002|PAUSE|no_answer",
+        # holdtime 8 s, the agent channel's uniqueid, 2 s of ringing at seat-001
+        f"{E + 9}|1.1|general|PJSIP/seat-001|CONNECT|8|1.7|2",
+        f"{E + 69}|1.1|general|PJSIP/seat-001|COMPLETECALLER|8|60|1",
     ]
+
+
+def test_abandoned_calls_in_the_queue_and_while_ringing() -> None:
+    lines = lines_of([
+        ev(0, "enqueued", call="2.1", skills="tax,general", caller="13800000001"),
+        ev(1, "enqueued", call="2.2", skills="tax,general", caller=""),
+        ev(2, "enqueued", call="2.3", skills="general"),
+        ev(4, "left", call="2.2", **{"from": "waiting"}),
+        ev(5, "offered", call="2.1", seat="seat-003"),
+        ev(7.2, "left", call="2.1", seat="seat-003", **{"from": "offered"}),
+    ])
+    assert lines == [
+        f"{E}|2.1|tax|NONE|ENTERQUEUE||13800000001|1",
+        f"{E + 1}|2.2|tax|NONE|ENTERQUEUE|||2",
+        f"{E + 2}|2.3|general|NONE|ENTERQUEUE|||1",
+        # position 2 when it left (2.1 still ahead), originally 2, waited 3 s
+        f"{E + 4}|2.2|tax|NONE|ABANDON|2|2|3",
+        f"{E + 7}|2.1|tax|PJSIP/seat-003|RINGCANCELED|2200",
+        f"{E + 7}|2.1|tax|NONE|ABANDON|1|1|7",
+    ]
+
+
+def test_a_higher_priority_call_goes_ahead() -> None:
+    lines = lines_of([
+        ev(0, "enqueued", call="3.1", skills="general"),
+        ev(1, "enqueued", call="3.2", skills="general", priority="20"),
+    ])
+    assert lines[1] == f"{E + 1}|3.2|general|NONE|ENTERQUEUE|||1"
+
+
+def test_a_transfer_leg_is_logged_under_the_callers_own_uniqueid() -> None:
+    lines = lines_of([ev(0, "enqueued", call="4.1-expert-water", skills="expert_water")])
+    assert lines == [f"{E}|4.1|expert_water|NONE|ENTERQUEUE|||1"]
+
+
+def test_members_log_in_pause_across_their_queues_and_log_out() -> None:
+    lines = lines_of([
+        ev(0, "login", seat="seat-004", skills="general:1,tax:5"),
+        agent(0, "seat-004", "logged_out", "ready"),
+        agent(1, "seat-004", "ready", "paused", "lunch"),
+        agent(2, "seat-004", "paused", "paused", "meeting"),
+        agent(3, "seat-004", "paused", "ready"),
+        ev(4, "login", seat="seat-004", skills="tax:1,water:2"),
+        agent(4, "seat-004", "ready", "ready"),
+        agent(5, "seat-004", "ready", "logged_out"),
+        agent(6, "seat-005", "logged_out", "paused", "training"),
+    ])
+    assert lines == [
+        f"{E}|NONE|general|PJSIP/seat-004|ADDMEMBER|",
+        f"{E}|NONE|tax|PJSIP/seat-004|ADDMEMBER|",
+        f"{E + 1}|NONE|NONE|PJSIP/seat-004|PAUSEALL|lunch",
+        f"{E + 1}|NONE|general|PJSIP/seat-004|PAUSE|lunch",
+        f"{E + 1}|NONE|tax|PJSIP/seat-004|PAUSE|lunch",
+        f"{E + 2}|NONE|NONE|PJSIP/seat-004|PAUSEALL|meeting",
+        f"{E + 2}|NONE|general|PJSIP/seat-004|PAUSE|meeting",
+        f"{E + 2}|NONE|tax|PJSIP/seat-004|PAUSE|meeting",
+        f"{E + 3}|NONE|NONE|PJSIP/seat-004|UNPAUSEALL|",
+        f"{E + 3}|NONE|general|PJSIP/seat-004|UNPAUSE|",
+        f"{E + 3}|NONE|tax|PJSIP/seat-004|UNPAUSE|",
+        f"{E + 4}|NONE|general|PJSIP/seat-004|REMOVEMEMBER|",
+        f"{E + 4}|NONE|water|PJSIP/seat-004|ADDMEMBER|",
+        f"{E + 5}|NONE|tax|PJSIP/seat-004|REMOVEMEMBER|",
+        f"{E + 5}|NONE|water|PJSIP/seat-004|REMOVEMEMBER|",
+        # A seat that readies without a login has the ACD's default skills.
+        f"{E + 6}|NONE|general|PJSIP/seat-005|ADDMEMBER|PAUSED",
+    ]
+
+
+def test_a_seat_logged_in_on_an_earlier_day_leaves_its_own_queues() -> None:
+    fmt = QueueLogFormatter()
+    fmt.seed("seat-006", "paused", "tax:1")
+    assert fmt.lines(agent(0, "seat-006", "paused", "logged_out")) == [
+        f"{E}|NONE|tax|PJSIP/seat-006|REMOVEMEMBER|"]
+
+
+def test_every_line_has_the_field_count_app_queue_writes() -> None:
+    # epoch, callid, queue, agent, event, then app_queue's data fields for that event.
+    data_fields = {"ENTERQUEUE": 3, "RINGNOANSWER": 1, "RINGCANCELED": 1, "CONNECT": 3,
+                   "COMPLETECALLER": 3, "ABANDON": 3, "ADDMEMBER": 1, "REMOVEMEMBER": 1,
+                   "PAUSE": 1, "UNPAUSE": 1, "PAUSEALL": 1, "UNPAUSEALL": 1}
+    lines = lines_of([
+        agent(0, "seat-001", "logged_out", "ready"),
+        ev(1, "enqueued", call="5.1", caller="1"),
+        ev(1, "offered", call="5.1", seat="seat-001"),
+        ev(2, "requeued", call="5.1", seat="seat-001"),
+        agent(2, "seat-001", "offered", "paused", "no_answer"),
+        agent(3, "seat-001", "paused", "ready"),
+        ev(3, "offered", call="5.1", seat="seat-001"),
+        ev(4, "answered", call="5.1", seat="seat-001", seat_uniqueid="5.2"),
+        ev(5, "ended", call="5.1", seat="seat-001"),
+        ev(6, "enqueued", call="5.3"),
+        ev(6, "offered", call="5.3", seat="seat-001"),
+        ev(7, "left", call="5.3", **{"from": "offered"}),
+        agent(8, "seat-001", "ready", "logged_out"),
+    ])
+    seen = set()
+    for text in lines:
+        fields = text.split("|")
+        seen.add(fields[4])
+        assert len(fields) == 5 + data_fields[fields[4]], text
+    assert seen == set(data_fields)
 
 
 def test_writer_appends(tmp_path: Path) -> None:
     writer = QueueLogWriter(tmp_path / "log" / "queue_log")
-    writer.write([ev(0, "agent", seat="seat-009", **{"from": "ready", "to": "logged_out"})])
+    writer.write([ev(0, "login", seat="seat-009", skills="general:1"),
+                  agent(0, "seat-009", "logged_out", "ready")])
     writer.write([ev(1, "unknown")])
+    writer.write([agent(2, "seat-009", "ready", "logged_out")])
     assert (tmp_path / "log" / "queue_log").read_text().splitlines() == [
-        f"{T // 1000}|NONE|NONE|PJSIP/seat-009|REMOVEMEMBER|"]
+        f"{E}|NONE|general|PJSIP/seat-009|ADDMEMBER|",
+        f"{E + 2}|NONE|general|PJSIP/seat-009|REMOVEMEMBER|"]
+
+
+def test_asterisk_writes_no_queue_log_of_its_own_beside_ours() -> None:
+    general = logger_conf(False).split("[logfiles]")[0]
+    assert "queue_log = no" in general
+
+
+def test_the_app_queue_baseline_keeps_asterisks_queue_log_under_its_own_name() -> None:
+    general = logger_conf(False, app_queue=True).split("[logfiles]")[0]
+    assert "queue_log = yes" in general
+    assert "queue_log_name = app_queue_log" in general

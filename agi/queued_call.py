@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import replace
+from datetime import datetime
 
 from acd.models import Offer, WaitingCall
 from acd.routing import Routing
@@ -51,6 +52,7 @@ class QueuedCall:
         # The agent whose consultation this is (the first half of an attended transfer).
         self.consulting_seat: str | None = None
         self.rejoined = 0  # times queued again after a seat's softphone vanished
+        self.dial_ended: datetime | None = None  # when the last Dial returned
 
     async def run(self) -> None:
         raise NotImplementedError
@@ -196,11 +198,13 @@ class QueuedCall:
                                                       at=offered_at),
                              self.ticket_id, after_s=OFFERED_EVENT_DELAY_S)
         await dial
+        # The end of the seat's part: the bridge is over once Dial returns.
+        self.dial_ended = utcnow()
         return await self.channel.get_variable("DIALSTATUS")
 
     async def _answered_call_ended(self, offer: Offer) -> None:
         assert self.ticket_id is not None
-        ended = utcnow()
+        ended = self.dial_ended or utcnow()
         # The seat first: a caller may be waiting for it. (If an attended transfer moved
         # the caller to another seat, this seat has long been freed and this is a no-op.)
         await self.s.distributor.call_ended(self.call_id, offer.seat)
@@ -212,10 +216,11 @@ class QueuedCall:
             await self.s.tickets.add_event(self.ticket_id, "transferred",
                                            f"blind by {offer.seat}", at=ended)
             return
-        talk = await self.channel.get_variable("ANSWEREDTIME_MS")
-        talk_s = int(talk) / 1000 if talk.isdigit() else None
+        # Talk time runs from the first seat's answer (the ticket's answered_at, stamped by
+        # the seat's U() routine; a transfer keeps it) to now, so the store computes it:
+        # talk_seconds is left out. Not Dial's ANSWEREDTIME: Asterisk counts that from the
+        # caller's own channel's answer, before the greeting and the queue.
         # The ticket keeps the last seat that answered (the transfer target, if any).
-        await self.s.tickets.close(self.ticket_id, outcome="answered", at=ended,
-                                   talk_seconds=talk_s)
+        await self.s.tickets.close(self.ticket_id, outcome="answered", at=ended)
         await queue_transcription(self.s.distributor.client, self.s.tickets.store,
                                   self.ticket_id)

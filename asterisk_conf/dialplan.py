@@ -147,10 +147,13 @@ exten => s,1,ExecIf($["${{ARG1}}" != ""]?Set(PJSIP_HEADER(add,X-Hotline-Ticket)=
 ; Runs on the seat's channel when it answers, before the bridge: the ACD and the ticket
 ; learn of the answer at once. If FastAGI is down the bridge still goes ahead. The hang-up
 ; handler frees the seat when its channel ends, wherever a transfer has moved the call.
+; The answer's time is stamped first (epoch s.ms): the ticket's talk time starts there,
+; not once the recording has started and the FastAGI route has connected.
 [{SEAT_ANSWERED}]
-exten => s,1,Set(CHANNEL(hangup_handler_push)={SEAT_HANGUP},s,1(${{ARG1}},${{ARG2}}))
+exten => s,1,Set(LOCAL(answered)=${{STRFTIME(,,%s.%3q)}})
+ same => n,Set(CHANNEL(hangup_handler_push)={SEAT_HANGUP},s,1(${{ARG1}},${{ARG2}}))
  same => n,Gosub({RECORD_CALL},s,1(${{ARG3}},${{ARG5}}))
- same => n,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}},${{ARG4}})
+ same => n,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}},${{ARG4}},${{answered}})
  same => n,Return()
 
 [{SEAT_HANGUP}]

@@ -1,4 +1,4 @@
-"""The desk's ticket routes: the taxonomy, a ticket's brief, and the ticket form.
+"""The ticket routes: the search, a whole ticket, the taxonomy, and the desk's form.
 
     GET /api/tickets                    search: caller, day or from/to, seat, outcome, q;
                                         newest first, limit and an opaque cursor

@@ -151,18 +151,28 @@ def test_caller_waits_for_the_first_seat_that_becomes_ready(
 
 def test_seat_that_does_not_answer_is_paused_and_the_call_goes_on(
         stack: Stack, tmp_path: Path) -> None:
+    """A full ring without an answer pauses the seat at once (acd/lua/offer_failed.lua):
+    unlike a caller giving up, it is the seat's own answer. From SIPp's side: the dead
+    seat got one INVITE, cancelled after the ring timeout, and never another."""
     before = stack.tickets.count()
-    with seat(stack, 6, "seat_no_answer.xml", tmp_path), \
+    ring_s = stack.settings.ring_timeout_s
+    with seat(stack, 6, "seat_no_answer.xml", tmp_path) as agent6, \
             seat(stack, 7, "seat_answer.xml", tmp_path, ring_ms="100") as agent7:
         stack.seat_ready("seat-006")
         with citizen(stack, "citizen_dtmf_talk.xml", tmp_path, talk_ms="12000") as caller:
             ticket_id = newest_ticket_id(stack, before)
-            wait_for(lambda: stack.seat_state("seat-006").get("state") == "paused", 20,
-                     "seat-006 paused after the ring timeout")
-            assert stack.seat_state("seat-006").get("reason") == "no_answer"
+            wait_for(lambda: stack.seat_state("seat-006").get("state") == "paused",
+                     ring_s + 16, "seat-006 paused after the ring timeout")
+            agent = stack.seat_state("seat-006")
+            assert (agent.get("reason"), agent.get("unanswered")) == ("no_answer", "1")
             stack.seat_ready("seat-007")
             assert caller.wait(timeout=40) == 0
         assert invites(agent7) == 1
+        rung = [m for m in agent6.messages() if m.direction == "recv"]
+    invite = [m.at for m in rung if m.method == "INVITE"]
+    cancel = [m.at for m in rung if m.method == "CANCEL"]
+    assert len(invite) == 1 and len(cancel) == 1
+    assert ring_s - 0.5 < cancel[0] - invite[0] < ring_s + 2
     ticket = stack.wait_closed(ticket_id)
     assert ticket.outcome == "answered" and ticket.seat == "seat-007"
     assert "requeued" in [e.kind for e in ticket.events]

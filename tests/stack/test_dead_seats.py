@@ -1,0 +1,158 @@
+"""Seats whose agents are gone, through the real stack: SIPp as the carrier and as seats.
+
+Six seats are ready; two of them (seat_no_answer.xml) ring and never answer, and they are
+the longest idle, so the first callers go to them. Many callers give up while a dead seat
+rings. The ground truth is SIPp's own message logs, seat by seat: which seat got which
+INVITE and when, and whether it answered. The rules (acd/lua/lib.lua):
+- an unanswered offer sends the seat behind every seat in good standing, so no seat is
+  rung twice in a row unanswered while another seat that could take the call was idle;
+- no_answer_pause_after (2, the default) unanswered offers in a row pause it no_answer;
+- every answered call reached a live seat.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.ports import seat_port
+from tests.support.sipp import Sipp
+from tests.support.stack import Stack, wait_for
+
+pytestmark = pytest.mark.stack
+
+DEAD = ["seat-031", "seat-032"]
+LIVE = ["seat-033", "seat-034", "seat-035", "seat-036"]
+PAUSE_AFTER = 2  # the ACD's default no_answer_pause_after
+# The ACD hears of a seat's hang-up a little after SIPp's BYE; until then it is not free.
+FREED_SLACK_S = 1.0
+
+
+@dataclass(frozen=True)
+class Ring:
+    """One INVITE a seat received, as that seat's SIPp logged it."""
+
+    call: str  # the ACD's call id (X-Hotline-Call)
+    at: float
+    answered: bool  # the seat sent 200 to it
+    ended: float  # its BYE or CANCEL, whichever side sent it; inf while it lasts
+
+
+def rings(sipp: Sipp) -> list[Ring]:
+    """The seat's INVITEs in time order, each with how its dialog went."""
+    invited: dict[str, tuple[float, str]] = {}
+    answered: set[str] = set()
+    ended: dict[str, float] = {}
+    for m in sipp.messages():
+        dialog = m.call_id or ""
+        if m.method == "INVITE" and m.direction == "recv" and dialog not in invited:
+            invited[dialog] = (m.at, m.headers.get("x-hotline-call", ""))
+        elif m.status == 200 and m.direction == "sent" and m.cseq_method == "INVITE":
+            answered.add(dialog)
+        elif m.method in ("BYE", "CANCEL"):
+            ended[dialog] = min(ended.get(dialog, math.inf), m.at)
+    return sorted((Ring(call=call, at=at, answered=dialog in answered,
+                        ended=ended.get(dialog, math.inf))
+                   for dialog, (at, call) in invited.items()), key=lambda r: r.at)
+
+
+def rung_again_while_a_better_seat_was_idle(by_seat: dict[str, list[Ring]]) -> list[str]:
+    """Every time a seat was rung right after a ring it did not answer while another seat
+    was idle with a clean record (never rung, or its last ring answered): such a seat
+    was the ACD's better choice. A seat that also just missed one is no better."""
+    found = []
+    for seat, mine in by_seat.items():
+        for last, again in zip(mine, mine[1:], strict=False):
+            if last.answered:
+                continue
+            for other, theirs in by_seat.items():
+                before = [r for r in theirs if r.at <= again.at]
+                busy = any(r.at <= again.at <= r.ended + FREED_SLACK_S for r in before)
+                clean = not before or before[-1].answered
+                if other != seat and not busy and clean:
+                    found.append(f"{seat} rung for {again.call} at {again.at:.3f} after "
+                                 f"missing {last.call}, while {other} was idle")
+    return found
+
+
+def start_seat(stack: Stack, seat: str, workdir: Path) -> Sipp:
+    number = int(seat.rsplit("-", 1)[1])
+    scenario = "seat_no_answer.xml" if seat in DEAD else "seat_answer.xml"
+    variables = None if seat in DEAD else {"ring_ms": "300"}
+    return Sipp(scenario, remote=stack.sip_target, local_ip="127.0.0.1",
+                local_port=seat_port(number), variables=variables, workdir=workdir,
+                label=seat).start()
+
+
+def callers(stack: Stack, workdir: Path, label: str, count: int, talk_ms: int,
+            rate: float = 1.0) -> Sipp:
+    """citizen_dtmf_talk hangs up talk_ms after its key, answered or not: a caller that is
+    still ringing a seat by then gives up while it rings."""
+    return Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
+                calls=count, rate=rate, service="12345", workdir=workdir, label=label,
+                variables={"talk_ms": str(talk_ms)}).start()
+
+
+def on_call(stack: Stack, seats: list[str]) -> bool:
+    return all(stack.seat_state(s).get("state") == "on_call" for s in seats)
+
+
+def test_dead_seats_lose_their_place_and_are_paused_after_two_unanswered_offers(
+        stack: Stack, tmp_path: Path) -> None:
+    before = stack.tickets.count()
+    seats = {seat: start_seat(stack, seat, tmp_path) for seat in DEAD + LIVE}
+    try:
+        # The dead seats are the longest idle: the first callers go to them.
+        for seat in DEAD + LIVE:
+            stack.seats_ready([seat])
+            time.sleep(0.01)
+        # 1. Six callers, one a second, each gone 2 s after its key (a dead seat rings for
+        # up to 4 s, HOTLINE_RING_TIMEOUT_S): each dead seat takes one and loses it, and
+        # then the live seats take every call.
+        with callers(stack, tmp_path, "short-1", 6, talk_ms=2000) as first:
+            assert first.wait(timeout=60) == 0
+        for seat in DEAD:
+            assert [r.answered for r in rings(seats[seat])] == [False], seat
+            agent = stack.seat_state(seat)
+            assert (agent.get("state"), agent.get("unanswered")) == ("ready", "1"), seat
+        # 2. Four long calls take every live seat; two more callers now can only ring the
+        # dead seats, and give up while they ring: the second miss pauses each.
+        with callers(stack, tmp_path, "long", 4, talk_ms=15000, rate=4) as long_calls:
+            wait_for(lambda: on_call(stack, LIVE), 20, "every live seat on a call")
+            with callers(stack, tmp_path, "short-2", 2, talk_ms=2000) as second:
+                assert second.wait(timeout=30) == 0
+            for seat in DEAD:
+                wait_for(lambda s=seat: stack.seat_state(s).get("state") == "paused", 10,
+                         f"{seat} paused")
+                agent = stack.seat_state(seat)
+                assert (agent.get("reason"), agent.get("unanswered")) == (
+                    "no_answer", str(PAUSE_AFTER))
+            # 3. A caller who waits: the paused dead seats are not rung; a live one frees.
+            with callers(stack, tmp_path, "patient", 1, talk_ms=25000) as patient:
+                assert long_calls.wait(timeout=40) == 0
+                assert patient.wait(timeout=40) == 0
+        by_seat = {seat: rings(sipp) for seat, sipp in seats.items()}
+    finally:
+        for sipp in seats.values():
+            sipp.stop()
+
+    for seat in DEAD:
+        assert len(by_seat[seat]) == PAUSE_AFTER, seat
+        assert not any(r.answered for r in by_seat[seat]), seat
+    assert rung_again_while_a_better_seat_was_idle(by_seat) == []
+    live_rings = [r for seat in LIVE for r in by_seat[seat]]
+    assert all(r.answered for r in live_rings)
+    # Every caller's ticket: the 6 + 2 short callers either answered by a live seat or gone
+    # while a dead seat rang; every long and patient call answered by a live seat.
+    wait_for(lambda: stack.tickets.count() == before + 13, 20, "13 tickets")
+    tickets = [stack.wait_closed(t.ticket_id) for t in stack.tickets.list_recent(limit=13)]
+    answered = [t for t in tickets if t.outcome == "answered"]
+    assert {t.seat for t in answered} <= set(LIVE)
+    assert len(answered) == len(live_rings) == 13 - 2 * PAUSE_AFTER
+    gave_up = [t for t in tickets if t.outcome == "abandoned"]
+    assert len(gave_up) == 2 * PAUSE_AFTER
+    assert {t.abandon_stage for t in gave_up} == {"ringing"}

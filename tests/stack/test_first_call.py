@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.ports import seat_port
-from tests.support.sipp import Sipp
+from tests.support.sipp import SipMessage, Sipp
 from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.stack
@@ -247,3 +247,62 @@ def test_fifty_calls_in_a_row_leave_fifty_tickets(sqlite_stack: Stack,
     closed = [stack.tickets.get(t.ticket_id) for t in recent]
     assert all(t is not None and t.outcome == "answered" for t in closed)
     assert len({t.channel_id for t in recent}) == 50
+
+
+# The key press's RFC 2833 pcap (sip-tester's dtmf_2833_1.pcap) sends the event's end, which
+# is when Asterisk sees the key, 140 ms after SIPp starts playing it.
+DTMF_END_S = 0.14
+# SIPp's and the ticket's clocks are the host's; what is left is the handling in between.
+SIP_TOLERANCE_S = 0.1
+
+
+def sent_200_to_invite(agent: Sipp) -> SipMessage:
+    return next(m for m in agent.messages()
+                if m.direction == "sent" and m.status == 200 and m.cseq_method == "INVITE")
+
+
+def received_bye(agent: Sipp) -> SipMessage:
+    return next(m for m in agent.messages() if m.direction == "recv" and m.method == "BYE")
+
+
+def test_talk_time_and_wait_are_the_seats_own_sip_times(stack: Stack, tmp_path: Path) -> None:
+    """The ticket's talk time runs from the seat's 200 OK to its INVITE to the BYE that
+    ends its leg, and its wait from the key that ends the greeting to that 200 OK, by
+    SIPp's own message log: not from the caller's own answer (Dial's ANSWEREDTIME, which
+    counts the greeting and the queue too)."""
+    before = stack.tickets.count()
+    with seat(stack, 11, "seat_answer.xml", tmp_path, ring_ms="1500") as agent:
+        stack.seat_ready("seat-011")
+        with citizen(stack, "citizen_dtmf_talk.xml", tmp_path, dtmf_delay_ms="2000",
+                     talk_ms="6000") as caller:
+            assert caller.wait(timeout=40) == 0
+        wait_for(lambda: agent.successful_calls() == 1, 10, "the seat's leg to end")
+        answered, ended = sent_200_to_invite(agent), received_bye(agent)
+    ack = next(m for m in caller.messages() if m.direction == "sent" and m.method == "ACK")
+    key_pressed = ack.at + 2.0 + DTMF_END_S
+    ticket = stack.wait_closed(newest_ticket_id(stack, before))
+    assert ticket.outcome == "answered"
+    assert ticket.talk_seconds == pytest.approx(ended.at - answered.at, abs=SIP_TOLERANCE_S)
+    assert ticket.wait_seconds == pytest.approx(answered.at - key_pressed,
+                                                abs=SIP_TOLERANCE_S)
+    assert ticket.answered_at is not None
+    assert ticket.answered_at.timestamp() == pytest.approx(answered.at, abs=SIP_TOLERANCE_S)
+
+
+def test_a_transferred_calls_talk_time_is_the_whole_conversation(
+        stack: Stack, tmp_path: Path) -> None:
+    """From the first seat's answer to the end of the expert's part: the time in the
+    expert queue between them is the citizen's call too."""
+    before = stack.tickets.count()
+    with seat(stack, 12, "seat_answer_refer.xml", tmp_path, ring_ms="300", talk_ms="2000",
+              refer_to="796166") as first, \
+            seat(stack, 13, "seat_answer.xml", tmp_path, ring_ms="700") as expert:
+        stack.hotline("seat", "login", "seat-012", "--skills", "general:1")
+        stack.hotline("seat", "login", "seat-013", "--skills", "expert_water:1")
+        with citizen(stack, "citizen_dtmf_talk.xml", tmp_path, talk_ms="9000") as caller:
+            assert caller.wait(timeout=40) == 0
+        wait_for(lambda: expert.successful_calls() == 1, 10, "the expert's leg to end")
+        answered, ended = sent_200_to_invite(first), received_bye(expert)
+    ticket = stack.wait_closed(newest_ticket_id(stack, before))
+    assert (ticket.outcome, ticket.seat) == ("answered", "seat-013")
+    assert ticket.talk_seconds == pytest.approx(ended.at - answered.at, abs=SIP_TOLERANCE_S)

@@ -241,9 +241,9 @@ def test_wallboard_reasons_in_words_chosen_forced_reason_and_registration(
             r for r in stack.settings.pause_reason_list() if r != "no_answer"]
         assert menu.first_selected_option.get_attribute("value") == "meeting"
         menu.select_by_value("training")
-        # The table is redrawn every second: found and clicked in one go.
-        browser.execute_script(
-            "document.querySelector('button[data-act=pause][data-seat=seat-049]').click();")
+        # A real click: the row is not redrawn under the pointer while nothing changes.
+        browser.find_element(By.CSS_SELECTOR,
+                             'button[data-act="pause"][data-seat="seat-049"]').click()
         wait_for(lambda: stack.seat_state("seat-049").get("reason") == "training", 10,
                  "the forced pause")
         assert stack.seat_state("seat-049")["state"] == "paused"

@@ -27,8 +27,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _ticket_of(agi: AGI, store: TicketStore) -> str | None:
+    """The call's ticket: the channel variable, or the one a FastAGI session opened for
+    this channel and died before it could say so."""
+    return agi.get_variable("HOTLINE_TICKET") or store.find_by_channel(agi.env["agi_uniqueid"])
+
+
 def _open(agi: AGI, store: TicketStore) -> None:
-    ticket = agi.get_variable("HOTLINE_TICKET")
+    ticket = _ticket_of(agi, store)
     if not ticket:
         dialled = agi.get_variable("HOTLINE_DIALLED") or agi.env.get("agi_extension", "")
         settings = load_settings()
@@ -49,7 +55,7 @@ def _answered(agi: AGI, store: TicketStore) -> None:
 
 
 def _close(agi: AGI, store: TicketStore) -> None:
-    ticket = agi.get_variable("HOTLINE_TICKET")
+    ticket = _ticket_of(agi, store)
     if ticket:
         store.close_unfinished(ticket, at=_now(), stage="queue")
 

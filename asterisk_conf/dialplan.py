@@ -96,7 +96,11 @@ def extensions_conf(settings: Settings) -> str:
  same => n,GotoIf($[{unreachable_and_untried}]?node)
  ; No FastAGI node took the call, or its session died: the fallback keeps it served.
  same => n,Verbose(0,hotline: fallback for ${{CHANNEL}} (AGISTATUS=${{AGISTATUS}}))
- same => n,Set(HOTLINE_FALLBACK=1)"""
+ same => n,Set(HOTLINE_FALLBACK=1)
+ ; No SIGHUP for the fallback's scripts: pyst2 aborts every command after one, so a
+ ; caller hanging up as the fallback starts would leave the call without a ticket. Its
+ ; commands (variables, verbose) work on a hung-up channel.
+ same => n,Set(AGISIGHUP=no)"""
         fallback_open = f" same => n,AGI({FALLBACK_AGI},open)"
         apology = f" same => n,Playback({settings.prompt('fallback_apology')})"
     experts = "\n".join(

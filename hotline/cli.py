@@ -108,10 +108,25 @@ def component_health(settings: Settings) -> dict[str, str]:
     return health
 
 
+def transcription_status(settings: Settings) -> str:
+    """The transcription backlog, and who works on it: calls are recorded either way."""
+    from transcription.jobs import backlog
+
+    workers = len(services.asr_services(settings))
+    who = (f"{workers} worker{'s' if workers != 1 else ''} configured" if workers else
+           "no worker: set HOTLINE_ASR_MODEL_PATH, or run `hotline asr-worker` elsewhere")
+    try:
+        work = backlog(redis.Redis.from_url(settings.redis_url, socket_timeout=2))
+    except redis.RedisError as exc:
+        return f"backlog unknown (Redis: {exc}); {who}"
+    return f"backlog {work.waiting} waiting, {work.in_progress} in progress; {who}"
+
+
 def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
     health = component_health(settings)
     for name, text in health.items():
         print(f"  {name:<9} {text}")
+    print(f"  {'asr jobs':<9} {transcription_status(settings)}")
     return 0 if all(text.startswith("up") for text in health.values()) else 1
 
 

@@ -106,10 +106,24 @@ def api_service(settings: Settings) -> Service:
     )
 
 
+def asr_services(settings: Settings) -> list[Service]:
+    """Transcription workers, when a model is configured: without one a worker cannot
+    start, and calls are still recorded (their jobs wait in the stream)."""
+    if not settings.asr_model_path:
+        return []
+    return [Service(
+        name="asr" if k == 0 else f"asr-{k + 1}",
+        argv=[sys.executable, "-m", "hotline.cli", "asr-worker", "--name",
+              f"{socket.gethostname()}-asr-{k + 1}", "--health-port", str(port)],
+        host="127.0.0.1", port=port, protocol="health",
+    ) for k, port in enumerate(range(settings.asr_health_port,
+                                     settings.asr_health_port + max(settings.asr_workers, 0)))]
+
+
 def all_services(settings: Settings) -> list[Service]:
     """In start order; stopped in reverse."""
     return [redis_service(settings), asterisk_service(settings), acd_service(settings),
-            *fastagi_services(settings), api_service(settings)]
+            *fastagi_services(settings), api_service(settings), *asr_services(settings)]
 
 
 def _raise_file_limit() -> None:

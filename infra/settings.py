@@ -139,8 +139,12 @@ class Settings:
     recordings_folder: str = ""
     recording_retention_days: float = 180.0  # older recordings are deleted by the sweep
     # The Vosk model folder (production: vosk-model-cn-0.22 or vosk-model-small-cn-0.22,
-    # provisioned by the operator). Required by `hotline asr-worker`.
+    # provisioned by the operator). Required by `hotline asr-worker`; when it is set,
+    # `hotline up` also starts asr_workers workers as services (asr, asr-2, ...), each
+    # with a loopback health port from asr_health_port on.
     asr_model_path: str = ""
+    asr_workers: int = 1
+    asr_health_port: int = 4590
     asr_max_tries: int = 3  # a job that failed (or crashed its worker) this often is failed
     asr_claim_idle_s: float = 60.0  # a job silent this long is taken over by another worker
     # Phrase-list mode: a text file with one phrase per line becomes the Vosk grammar.

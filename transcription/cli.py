@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
+import threading
 
 from infra.settings import Settings
 
@@ -27,11 +29,33 @@ def cmd_asr_worker(settings: Settings, args: argparse.Namespace) -> int:
         print(f"hotline asr-worker: {exc}", file=sys.stderr)
         return 2
     worker.stop_on_signals()
+    health = serve_health(args.health_port) if args.health_port else None
     try:
         worker.run(max_jobs=args.max_jobs)
     finally:
+        if health is not None:
+            health.close()
         worker.close()
     return 0
+
+
+def serve_health(port: int) -> socket.socket:
+    """A loopback port that answers "ok" while the worker runs: how `hotline up` and
+    `hotline status` see a worker started as a service (it opens only once the model is
+    loaded, so "up" means ready to take jobs)."""
+    listener = socket.create_server(("127.0.0.1", port))
+
+    def answer() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # closed at the stop
+                return
+            with conn:
+                conn.sendall(b"ok\n")
+
+    threading.Thread(target=answer, name="asr-health", daemon=True).start()
+    return listener
 
 
 def cmd_asr_requeue(settings: Settings, args: argparse.Namespace) -> int:
@@ -83,6 +107,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     worker = sub.add_parser("asr-worker", help="transcribe recorded calls (one worker)")
     worker.add_argument("--name", help="consumer name (default: host-pid)")
     worker.add_argument("--max-jobs", type=int, help="exit after this many jobs")
+    worker.add_argument("--health-port", type=int, default=0,
+                        help="answer on this loopback port while running (for `hotline up`)")
     worker.set_defaults(func=cmd_asr_worker)
     requeue = sub.add_parser("asr-requeue", help="transcribe calls again")
     requeue.add_argument("tickets", nargs="+")

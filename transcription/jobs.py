@@ -43,6 +43,24 @@ def enqueue(client: redis.Redis, ticket_id: str) -> str:
     return _text(entry_id)
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """The work in the stream: entries stay until done, so all of them are backlog."""
+
+    waiting: int  # not yet taken by any worker
+    in_progress: int  # taken, not yet done (a dead worker's jobs too, until taken over)
+
+
+def backlog(client: redis.Redis) -> Backlog:
+    total = int(client.xlen(STREAM))  # type: ignore[arg-type]
+    try:
+        pending: Any = client.xpending(STREAM, GROUP)
+    except redis.ResponseError:  # no group yet: no worker ever ran
+        return Backlog(waiting=total, in_progress=0)
+    taken = int(pending.get("pending", 0)) if pending else 0
+    return Backlog(waiting=max(total - taken, 0), in_progress=taken)
+
+
 def ensure_group(client: redis.Redis) -> None:
     """Creates the stream and the group if missing (also after a FLUSHDB)."""
     try:

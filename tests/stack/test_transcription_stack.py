@@ -9,6 +9,9 @@ asr-worker` processes transcribe them with the stand-in Vosk model (vosk-model-k
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infra.settings import PROJECT_DIR
 from tests.support.accounts import login_as
 from tests.support.asr import AGENT_SAYS, CITIZEN_SAYS, RULES, AsrWorker, asr_env
 from tests.support.ports import seat_port
@@ -254,3 +258,34 @@ def test_a_fallback_call_is_recorded_and_its_lost_job_found_by_the_workers(
     start_worker(workers, asr_env(stack, asr_lost_after_s="0"), "asr-f", tmp_path)
     record = wait_transcription(stack, ticket.ticket_id, "done")
     assert {"구멍이", "있습니다"} <= set(leg_text(record, "citizen").split())
+
+
+def test_up_starts_a_worker_when_a_model_is_configured_and_status_shows_the_backlog(
+        sqlite_stack: Stack, tmp_path: Path) -> None:
+    stack = sqlite_stack
+    # The test stack runs with no model: an answered call's job waits in the stream, and
+    # `status` says so rather than leaving the transcript silently queued.
+    ticket_id = answered_call(stack, tmp_path, seat=24)
+    wait_transcription(stack, ticket_id, "queued", timeout=15)
+    wait_for(lambda: stack.redis.xlen("asr:jobs") == 1, 10, "the job in the stream")
+    status = stack.hotline("status", check=False).stdout
+    assert re.search(r"asr jobs\s+backlog 1 waiting, 0 in progress; no worker", status), status
+    assert not re.search(r"\n  asr\s+(up|down|starting)", status)  # no model, no service
+
+    with_model = asr_env(stack)
+    hotline = [sys.executable, "-m", "hotline.cli"]
+    started = subprocess.run([*hotline, "start", "asr"], env=with_model, cwd=PROJECT_DIR,
+                             capture_output=True, text=True, timeout=120)
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        record = wait_transcription(stack, ticket_id, "done")
+        assert record.segments  # the worker really transcribed the call's recordings
+        status = subprocess.run([*hotline, "status"], env=with_model, cwd=PROJECT_DIR,
+                                capture_output=True, text=True, timeout=60).stdout
+        assert re.search(r"\n  asr\s+up \(pid \d+, 127\.0\.0\.1:\d+\)", status), status
+        assert re.search(r"asr jobs\s+backlog 0 waiting, 0 in progress; 1 worker configured",
+                         status), status
+    finally:
+        stopped = subprocess.run([*hotline, "stop", "asr"], env=with_model, cwd=PROJECT_DIR,
+                                 capture_output=True, text=True, timeout=60)
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr

@@ -53,13 +53,15 @@ def transfer_routing(target: str, settings: Settings) -> Routing:
     if kind == "expert":
         skill = f"expert_{name}"
     elif kind == "agent":
-        skill = f"agent_{name}"
+        skill = f"{AGENT_SKILL_PREFIX}{name}"
     else:
         raise ValueError(f"bad transfer target {target!r}")
     return Routing(skill, EXPERT_PRIORITY, (skill,), (GENERAL,), settings.transfer_overflow_s)
 
 
 SKILLS_FORM = "name:level pairs separated by commas, e.g. general:1,tax:5"
+# Every agent has the skill agent_<seat> implicitly (acd/lua/lib.lua agent_skills).
+AGENT_SKILL_PREFIX = "agent_"
 MAX_LEVEL = 99
 
 
@@ -77,6 +79,11 @@ def parse_skills(text: str) -> dict[str, int]:
             if colon or level:
                 raise ValueError(f"skill {item.strip()!r} has no name; write {SKILLS_FORM}")
             continue
+        # agent_<seat> is the skill a transfer to that one agent routes by: an agent who
+        # claimed another's would take the calls being transferred to them.
+        if name.startswith(AGENT_SKILL_PREFIX):
+            raise ValueError(f"skill names starting with {AGENT_SKILL_PREFIX!r} are the "
+                             f"system's own: {name!r}; write {SKILLS_FORM}")
         if not all(c.isalnum() or c in "_-" for c in name):
             raise ValueError(f"skill name {name!r} may hold only letters, digits, _ and -; "
                              f"write {SKILLS_FORM}")

@@ -91,7 +91,9 @@ def acd_queue(stack: Stack) -> tuple[int, int]:
     """Ours: (waiting calls over every skill, ready agents) from the ACD's Redis sets."""
     waiting = sum(int(stack.redis.zcard(key))  # type: ignore[arg-type]
                   for key in stack.redis.scan_iter(match=keys.waiting_key("*")))
-    ready = int(stack.redis.zcard(keys.ready_key(GENERAL)))  # type: ignore[arg-type]
+    # A seat just past an unanswered offer waits in the retry order, still ready.
+    ready = sum(int(stack.redis.zcard(key))  # type: ignore[arg-type]
+                for key in (keys.ready_key(GENERAL), keys.retry_key(GENERAL)))
     return waiting, ready
 
 

@@ -39,7 +39,8 @@ log = logging.getLogger("hotline.background")
 async def configure(settings: Settings, distributor: Distributor) -> None:
     await distributor.configure(policy=settings.selection_policy, wrapup_s=settings.wrapup_s,
                                 offer_timeout_s=settings.offer_timeout_s,
-                                announce_every_s=settings.announce_every_s)
+                                announce_every_s=settings.announce_every_s,
+                                no_answer_pause_after=settings.no_answer_pause_after)
 
 
 async def serve() -> None:

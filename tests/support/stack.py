@@ -120,7 +120,8 @@ class Stack:
                 await Distributor(client, "test").configure(
                     policy=policy, wrapup_s=wrapup_s,
                     offer_timeout_s=self.settings.offer_timeout_s,
-                    announce_every_s=announce_every_s)
+                    announce_every_s=announce_every_s,
+                    no_answer_pause_after=self.settings.no_answer_pause_after)
             finally:
                 await client.aclose()
 

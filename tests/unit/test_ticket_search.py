@@ -392,6 +392,8 @@ def test_bad_search_input_is_422_in_plain_words(client: TestClient, params: dict
     ("tax 1:2", "skill name 'tax 1' may hold only letters, digits, _ and -"),
     (":5", "skill ':5' has no name"),
     (" , ", "an agent needs at least one skill"),
+    # Claiming another agent's own skill would take the calls transferred to that agent.
+    ("general:1,agent_seat-002:1", "starting with 'agent_' are the system's own"),
 ])
 def test_bad_skills_are_named_with_the_expected_form(skills: str, words: str) -> None:
     with pytest.raises(ValueError) as raised:

@@ -149,6 +149,9 @@ class LiveStats:
             agent.reason = record.reason
             agent.since_ms = record.since_ms or agent.since_ms or 0
             agent.skills = record.skills or agent.skills
+            # The ACD's hash is the truth now: a seat that unregistered before midnight has
+            # no registration event in today's replay.
+            agent.registered = record.registered
             if self.queue_log is not None:
                 # A seat logged in on an earlier day: its later lines name its queues.
                 self.queue_log.formatter.seed(seat, record.state.value, record.skills)

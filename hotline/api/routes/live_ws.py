@@ -3,10 +3,10 @@
 The token comes in the query (``/ws/wallboard?token=…``): browsers cannot set headers on
 a WebSocket. A bad token or role closes the socket at once with code 4401 or 4403.
 
-Both add the softphones' registration to what the statistics service pushes: each agent
-of a wallboard snapshot gets ``registered``, and so does every ``agent`` message of a desk
-(which is sent again when only the registration changes). A desk that connects while its
-seat is offered or on a call gets that call's screen pop at once (a reload mid-call).
+The wallboard's snapshots carry each agent's registration already (supervision's
+aggregator). The desk's ``agent`` messages get ``registered`` here, and one is sent again
+when only the registration changes. A desk that connects while its seat is offered or on a
+call gets that call's screen pop at once (a reload mid-call).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from accounts.auth import ADMIN, Auth
 from accounts.tokens import Principal
-from acd.distributor import Distributor
 from acd.models import AgentRecord, SeatState
 from hotline.api.deps import Services, socket_services
 
@@ -77,38 +76,6 @@ def agent_message(agent: AgentRecord) -> dict[str, Any]:
             "registered": registered(agent)}
 
 
-class WallboardRegistrations:
-    """Adds each agent's registration to the wallboard snapshots. The hub hands every
-    wallboard the same message: it is read from the ACD once, however many are open."""
-
-    def __init__(self, acd: Distributor) -> None:
-        self.acd = acd
-        self._last: tuple[str, str] | None = None
-        self._lock = asyncio.Lock()
-
-    async def __call__(self, message: str) -> str:
-        if not message.startswith('{"type":"stats"'):
-            return message
-        async with self._lock:
-            if self._last is not None and self._last[0] == message:
-                return self._last[1]
-            out = await self._enrich(message)
-            self._last = (message, out)
-            return out
-
-    async def _enrich(self, message: str) -> str:
-        try:
-            stats = json.loads(message)
-            agents = stats["data"]["agents"]
-            records = await asyncio.gather(*(self.acd.agent(a["seat"]) for a in agents))
-        except Exception:  # Redis away: the figures still go out, without registration
-            log.warning("wallboard: registrations not read", exc_info=True)
-            return message
-        for agent, record in zip(agents, records, strict=True):
-            agent["registered"] = registered(record)
-        return json.dumps(stats, ensure_ascii=False)
-
-
 async def _current_pop(services: Services, agent: AgentRecord) -> str | None:
     """The screen pop of the call the seat is offered or on now, as the live service
     would have sent it; None if there is none."""
@@ -132,7 +99,6 @@ async def _current_pop(services: Services, agent: AgentRecord) -> str | None:
 
 def router(auth: Auth) -> APIRouter:
     api = APIRouter()
-    wallboard_registrations: dict[int, WallboardRegistrations] = {}
 
     async def admitted(socket: WebSocket, *roles: str) -> Principal | None:
         who = auth.principal_of(socket.query_params.get("token"))
@@ -149,15 +115,12 @@ def router(auth: Auth) -> APIRouter:
     async def wallboard(socket: WebSocket) -> None:
         if await admitted(socket, "supervisor") is None:
             return
-        services = socket_services(socket)
-        live, hub = services.live, services.hub
-        enrich = wallboard_registrations.setdefault(
-            id(services), WallboardRegistrations(services.distributor))
+        live, hub = socket_services(socket).live, socket_services(socket).hub
         await live.ready.wait()
         async with hub.wallboard() as queue:
-            await socket.send_text(await enrich(
-                '{"type":"stats","data":' + live.snapshot_json().decode() + "}"))
-            await _pump(socket, queue, enrich)
+            await socket.send_text('{"type":"stats","data":' + live.snapshot_json().decode()
+                                   + "}")
+            await _pump(socket, queue)
 
     @api.websocket("/ws/desk")
     async def desk(socket: WebSocket) -> None:

@@ -36,17 +36,13 @@ from asterisk_conf.layout import layout_for
 from asterisk_conf.queues import FALLBACK_QUEUE
 from infra.secrets import load_secrets
 from infra.settings import PROJECT_DIR
-from tests.support.ports import PORT_OFFSET, StackPorts, seat_port
+from tests.support.ports import PARITY, seat_port
 from tests.support.sipp import Sipp
 from tests.support.stack import Stack, bring_up, wait_for
 
 pytestmark = pytest.mark.stack
 
-# The app_queue stack's own ports: apart from the test stack's and the benchmarks'
-# (tests/support/ports.py), above Asterisk's RTP range (20000-39999).
-PARITY = StackPorts(**{name: port + PORT_OFFSET for name, port in {
-    "sip": 55060, "ami": 55038, "fastagi": 54573, "acd": 54580, "redis": 56380,
-    "api": 58012, "seats": 57000}.items()})
+# The app_queue stack's own ports (tests/support/ports.py).
 PARITY_ENV = {"HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-parity"), **PARITY.env(),
               "HOTLINE_INTAKE": "app_queue", "HOTLINE_SEAT_COUNT": "3",
               "HOTLINE_STATIC_SEAT_COUNT": "3"}

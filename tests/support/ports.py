@@ -59,6 +59,12 @@ TEST = _shifted(sip=15060, ami=15038, fastagi=14573, acd=14580, redis=16380, api
 BENCH = _shifted(sip=45060, ami=45038, fastagi=44573, acd=44580, redis=46380, api=48012,
                  seats=47000)
 
+# The app_queue stack that tests/stack/test_queue_log_parity.py runs beside the test
+# stack. Every fixed port of the suite stays below 20000: Asterisk's RTP range starts
+# there, and Linux hands out ephemeral ports from 32768 (a fixed port up there can be
+# taken by any outgoing connection: it was, once, in CI).
+PARITY = _shifted(sip=19060, ami=19038, fastagi=19573, acd=19580, redis=19380, api=19012,
+                  seats=19100)
 # A seat's SIPp RTP ports when a test sets them (SIPp takes media_port and the next
 # three): four per seat, below Asterisk's RTP range (20000-), apart per checkout too.
 MEDIA_BASE = 10000

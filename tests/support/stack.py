@@ -179,6 +179,8 @@ def bring_up(database_url: str | None,
         up = subprocess.run([sys.executable, "-m", "hotline.cli", "up"], env=env,
                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
         if up.returncode != 0:
+            # What did start must not outlive the test run (it would hold ports and CPU).
+            subprocess.run(down, env=env, cwd=PROJECT_DIR, check=False, capture_output=True)
             raise RuntimeError(f"hotline up failed:\n{up.stdout}\n{up.stderr}")
         stack = Stack(settings=settings, env=env, secrets=load_secrets(settings),
                       tickets=TicketStore(settings.effective_database_url),

@@ -66,7 +66,6 @@ def live_stats(request: Request) -> LiveStats:
 Acd = Annotated[Distributor, Depends(distributor)]
 Forms = Annotated[TicketForms, Depends(forms)]
 Screen = Annotated[CallerScreen, Depends(screen)]
-Hubs = Annotated[Hub, Depends(lambda request: _services(request).hub)]
 
 
 class SeatAuth:

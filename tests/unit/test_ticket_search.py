@@ -55,18 +55,6 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TicketStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tickets.db'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database()
-    upgrade(url)
-    ticket_store = TicketStore(url)
-    yield ticket_store
-    ticket_store.dispose()
-
-
 _channels = itertools.count()
 
 

@@ -222,18 +222,6 @@ def test_the_worker_transcribes_every_seats_part_of_a_transferred_call(
 # --- the store's transcription tables --------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TicketStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tickets.db'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database()
-    upgrade(url)
-    ticket_store = TicketStore(url)
-    yield ticket_store
-    ticket_store.dispose()
-
-
 def answered(store: TicketStore, channel: str, ended: datetime) -> str:
     ticket_id = store.open_ticket(caller="1380", dialled="12345", channel_id=channel, at=T0)
     store.mark_answered(ticket_id, seat="seat-001", at=T0)

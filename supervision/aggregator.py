@@ -193,6 +193,8 @@ class Aggregator:
         agent.state, agent.reason, agent.call = e.get("to", ""), e.get("reason", ""), e.get(
             "call", "")
         agent.since_ms = ms
+        if e.get("from") == LOGGED_OUT and e.get("skills"):
+            agent.skills = e["skills"]
 
     def _on_registration(self, ms: int, e: dict[str, str]) -> None:
         self._agent(e["seat"]).registered = e.get("registered") != "0"

@@ -177,6 +177,8 @@ class QueueLogFormatter:
         if before == LOGGED_OUT and after == LOGGED_OUT:
             return []
         if before == LOGGED_OUT:
+            if event.get("skills"):
+                self.skills[seat] = event["skills"]
             queues = queues_of(self.skills.get(seat) or DEFAULT_SKILLS)
             self.members[seat] = queues
             paused = "PAUSED" if after == PAUSED else ""

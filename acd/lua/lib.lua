@@ -109,7 +109,14 @@ local function transition(seat, to, reason, call)
   redis.call('HSET', a, 'state', to, 'reason', reason or '', 'call', call or '', 'since', ARGV[1])
   -- Answering is the one way into on_call (answered.lua): the agent is there.
   if to == 'on_call' then redis.call('HDEL', a, 'unanswered') end
-  event('agent', 'seat', seat, 'from', from, 'to', to, 'reason', reason or '', 'call', call or '')
+  if from == 'logged_out' then
+    -- Coming in: the skills it joins with, so a reader that missed its login (or saw an
+    -- older one) names the right queues.
+    event('agent', 'seat', seat, 'from', from, 'to', to, 'reason', reason or '',
+          'call', call or '', 'skills', redis.call('HGET', a, 'skills') or '')
+  else
+    event('agent', 'seat', seat, 'from', from, 'to', to, 'reason', reason or '', 'call', call or '')
+  end
 end
 
 local function call_skills(call)

@@ -429,6 +429,20 @@ async def test_every_transition_is_a_timestamped_event(acd: Distributor) -> None
     assert all(int(e["at"]) > 1_700_000_000_000 for e in agent)
 
 
+async def test_a_seat_coming_in_says_which_skills_it_joins_with(acd: Distributor) -> None:
+    await acd.login("seat-001", "tax:2,general:1")
+    await acd.seat_logout("seat-001")
+    await acd.seat_ready("seat-001")  # keeps the skills of its last login
+    await acd.seat_ready("seat-002")  # never logged in: the default skills
+    events = [f for _, f in decode_entries(await acd.client.xrange("acd:events"))]
+    coming_in = [(e["seat"], e["skills"]) for e in events
+                 if e["type"] == "agent" and e["from"] == "logged_out"]
+    assert coming_in == [("seat-001", "tax:2,general:1"), ("seat-001", "tax:2,general:1"),
+                         ("seat-002", "general:1")]
+    assert not any("skills" in e for e in events
+                   if e["type"] == "agent" and e["from"] != "logged_out")
+
+
 def _node_worker(url: str, node: str, first: int, count: int) -> None:
     """One ACD process: enqueues its calls and readies its seats, all at once."""
 

@@ -123,6 +123,22 @@ def test_members_log_in_pause_across_their_queues_and_log_out() -> None:
     ]
 
 
+def test_a_seat_coming_in_joins_the_queues_its_event_names_not_an_older_logins() -> None:
+    # The ACD's record was reset after the login (a flushed Redis): the seat readies with
+    # the default skills, and the agent event says so.
+    lines = lines_of([
+        ev(0, "login", seat="seat-003", skills="urban_management:1,general:1"),
+        agent(0, "seat-003", "logged_out", "ready"),
+        agent(1, "seat-003", "ready", "logged_out"),
+        {**agent(2, "seat-003", "logged_out", "ready"), "skills": "general:1"},
+        agent(3, "seat-003", "ready", "logged_out"),
+    ])
+    assert lines[-2:] == [
+        f"{E + 2}|NONE|general|PJSIP/seat-003|ADDMEMBER|",
+        f"{E + 3}|NONE|general|PJSIP/seat-003|REMOVEMEMBER|",
+    ]
+
+
 def test_a_seat_logged_in_on_an_earlier_day_leaves_its_own_queues() -> None:
     fmt = QueueLogFormatter()
     fmt.seed("seat-006", "paused", "tax:1")

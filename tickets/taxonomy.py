@@ -2,8 +2,11 @@
 
 `tickets/taxonomy.csv` (or the file named by the `taxonomy_file` setting): one row per
 minor item, with its 6-digit code (2 digits major, 2 middle, 2 minor), the three names,
-and the responsible unit a 转办 goes to (the dispatch directory). The shipped file holds
-the 12 major classes with plausible middle and minor items, not the full national table.
+and the code of the responsible unit a 转办 goes to (``unit_code``, a code in the units
+directory, `units/data/units.csv`): the dispatch directory. `tickets` does not read the
+units directory; `units/dispatch.py` checks every ``unit_code`` against it. The shipped
+file holds the 12 major classes with about 300 plausible middle and minor items, not the
+full national table.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "taxonomy.csv"
-COLUMNS = ("code", "major", "middle", "minor", "unit")
+COLUMNS = ("code", "major", "middle", "minor", "unit_code")
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class Category:
     major: str
     middle: str
     minor: str
-    unit: str
+    unit_code: str  # the responsible unit's code in the units directory
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.db import Base, UTCDateTime
 
-ROLES: tuple[str, ...] = ("agent", "supervisor", "admin")
+# unit: the staff of one responsible unit (承办单位), bound to it; dispatcher: the hotline's
+# dispatch desk (sent-back and undispatched tickets).
+ROLES: tuple[str, ...] = ("agent", "supervisor", "admin", "unit", "dispatcher")
 
 
 class User(Base):
@@ -22,5 +24,6 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))  # ROLES
     seat: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    unit_code: Mapped[str | None] = mapped_column(String(32), nullable=True)  # unit users
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -71,6 +72,27 @@ class Ticket(Base):
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)
     disposition: Mapped[str | None] = mapped_column(String(16), nullable=True)
     unit: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # Where and who (migration 0006): the citizen's location, a contact number that may
+    # differ from the caller's, an optional name, and a request for confidentiality
+    # (GB/T 33358): then units see a masked number and no name.
+    district: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    street: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    contact_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    citizen_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The ticket's life after the call (casework/): its stage (casework/stages.py), the
+    # version every workflow action checks and bumps (optimistic locking), and its clocks.
+    stage: Mapped[str] = mapped_column(String(16), default="intake", server_default="intake")
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    callback_solved: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    callback_satisfied: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket",
@@ -81,7 +103,9 @@ class Ticket(Base):
 
     # A caller's tickets, newest first: the screen pop's earlier tickets and the search by
     # caller (tickets/search.py) read this index in their order (migration 0005).
-    __table_args__ = (Index("ix_tickets_caller_created_at", "caller", "created_at", "id"),)
+    # The clocks' sweeps and the overdue lists read the open stages by deadline.
+    __table_args__ = (Index("ix_tickets_caller_created_at", "caller", "created_at", "id"),
+                      Index("ix_tickets_stage_due_at", "stage", "due_at"))
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ticket_id} {self.status} channel={self.channel_id}>"

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import accounts.models  # noqa: F401  (the users table, in the same metadata)
+import casework.models  # noqa: F401  (the casework tables, in the same metadata)
 from infra.db import SQLITE_BEGIN_OPTION, make_engine
 from tickets.models import Base
 

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import accounts.models  # noqa: F401  (the users table is in Base.metadata too)
+import casework.models  # noqa: F401  (and the casework tables)
 from hotline.migrate import current_revision, head_revision, upgrade
 from tickets.ids import (
     LOCAL_ZONE,

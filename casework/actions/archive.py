@@ -1,0 +1,16 @@
+"""归档: the ticket is finished; from now on every action is refused (stages.py)."""
+
+from __future__ import annotations
+
+from casework.actor import DISPATCH_DESK
+from casework.errors import NotAllowed
+from casework.stages import Action, Stage
+from casework.workflow import CaseContext, text
+
+
+def archive(case: CaseContext, note: str = "") -> None:
+    if case.actor.role not in DISPATCH_DESK:
+        raise NotAllowed("只有调度员或班长可以归档 (only dispatchers and supervisors archive)")
+    case.move(Action.ARCHIVE, Stage.ARCHIVED, text("说明", note))
+    for assignment in case.active():
+        assignment.ended_at = assignment.ended_at or case.now

@@ -30,10 +30,11 @@ class UserRecord:
     role: str
     seat: str | None
     created_at: datetime
+    unit: str | None = None
 
 
 def _record(user: User) -> UserRecord:
-    return UserRecord(user.name, user.role, user.seat, user.created_at)
+    return UserRecord(user.name, user.role, user.seat, user.created_at, user.unit_code)
 
 
 class AccountStore:
@@ -43,7 +44,10 @@ class AccountStore:
     def dispose(self) -> None:
         self._engine.dispose()
 
-    def add(self, name: str, role: str, password: str, seat: str | None = None) -> UserRecord:
+    def add(self, name: str, role: str, password: str, seat: str | None = None,
+            unit: str | None = None) -> UserRecord:
+        """A new user. A unit user needs its unit's code (the caller checks that the
+        directory holds it: accounts does not know the units)."""
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
         if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").replace(
@@ -51,10 +55,14 @@ class AccountStore:
             raise AccountError("name: 1-64 letters, digits, '-', '_' or '.'")
         if role == "agent" and not seat:
             raise AccountError("an agent needs a seat (--seat seat-001)")
+        if role == "unit" and not unit:
+            raise AccountError("a unit user needs its unit (--unit 370102)")
+        if role != "unit" and unit:
+            raise AccountError("only a unit user is bound to a unit")
         if not password or len(password) > MAX_PASSWORD:
             raise AccountError(f"password: 1-{MAX_PASSWORD} characters")
-        user = User(name=name, role=role, seat=seat, password_hash=hash_password(password),
-                    created_at=datetime.now(UTC))
+        user = User(name=name, role=role, seat=seat, unit_code=unit,
+                    password_hash=hash_password(password), created_at=datetime.now(UTC))
         try:
             with Session(self._engine) as session, session.begin():
                 session.add(user)
@@ -90,4 +98,4 @@ class AccountStore:
             return None
         if not verify_password(password, user.password_hash):
             return None
-        return Principal(user.name, user.role, user.seat)
+        return Principal(user.name, user.role, user.seat, user.unit_code)

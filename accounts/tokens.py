@@ -1,7 +1,8 @@
 """Signed bearer tokens: ``base64url(json claims) . base64url(HMAC-SHA256)``.
 
 Signed with the generated ``api_signing_key``; stateless, with an expiry (``exp``, Unix
-seconds). Claims: ``sub`` (user name), ``role``, ``seat`` (agents), ``exp``.
+seconds). Claims: ``sub`` (user name), ``role``, ``seat`` (agents), ``unit`` (unit users),
+``exp``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Principal:
     name: str
     role: str
     seat: str | None
+    unit: str | None = None  # the unit a `unit` user is bound to
 
 
 class InvalidToken(Exception):
@@ -46,7 +48,7 @@ class TokenSigner:
         """The token and its expiry (Unix seconds)."""
         exp = int((now if now is not None else time.time()) + self.ttl_s)
         claims = {"sub": principal.name, "role": principal.role, "seat": principal.seat,
-                  "exp": exp}
+                  "unit": principal.unit, "exp": exp}
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{body}.{self._mac(body)}", exp
 
@@ -57,7 +59,8 @@ class TokenSigner:
         try:
             claims = json.loads(_unb64(body))
             exp = int(claims["exp"])
-            principal = Principal(str(claims["sub"]), str(claims["role"]), claims.get("seat"))
+            principal = Principal(str(claims["sub"]), str(claims["role"]), claims.get("seat"),
+                                  claims.get("unit"))
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise InvalidToken("malformed token") from exc
         if exp < (now if now is not None else time.time()):

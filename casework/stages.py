@@ -2,16 +2,8 @@
 move a ticket from which stage to which.
 
 Every action (casework/actions/) asks :func:`check` before it changes anything and
-records the move as a workflow event, so a stage changes nowhere else.
-
-    intake ──直办──> direct ──────────────────────────────────────────┐
-      │                                                                 │
-      └──转办──> dispatched ──签收──> in_progress ──反馈──> replied      │
-                   │  ^   ^             │    ^  │                │      │
-                 退回  │  └───下派──────┘    │  │             回访       │
-                   v  │                      │  └──(every unit     │     │
-                 returned ──转办(again)      │      replied)       v     v
-                                             └──────重办────── callback ──> archived
+records the move as a workflow event, so a stage changes nowhere else. The README's "Life
+of a ticket" draws the stages; ``TRANSITIONS`` below is the whole truth.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ that run on timers or AMI events, outside any call.
 - ACD: the sweeper (time-driven rules) and the reconciler (the ACD kept true to Asterisk);
 - seats: the presence watcher (registrations) and the SIP registration guard;
 - tickets: the outbox flusher (writes buffered while the database was away), with the
-  transcription notes it hands over.
+  transcription notes it hands over;
+- casework: the clocks that urge (催办) tickets near their deadline and escalate (督办)
+  overdue ones, in a thread of their own (SQLAlchemy is synchronous).
 
 It lives in the application layer because it composes domains; the entry points of
 single-domain processes live in their packages (``agi/server.py``,
@@ -18,12 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from datetime import UTC, datetime
 
 from acd.distributor import Distributor
 from acd.reconciler import Reconciler
 from acd.sweeper import run_sweeper
+from casework.clocks import CaseClocks
+from casework.workflow import Workflow
+from hotline.casework_rules import casework_rules
+from infra.db import make_engine
 from infra.process import run_service, serve_until_stopped
 from infra.redis_client import redis_client
 from infra.settings import Settings, load_settings
@@ -62,13 +69,23 @@ async def serve() -> None:
     reconciler = Reconciler(settings, distributor, close_orphaned)
     await reconciler.start()
     flusher = asyncio.create_task(run_flusher(tickets), name="ticket-outbox")
+    clock_engine = make_engine(settings.effective_database_url)
+    clocks = CaseClocks(Workflow(clock_engine, casework_rules(settings)))
+    clocks_stop = threading.Event()
+    clock_thread = threading.Thread(target=clocks.run_forever,
+                                    args=(clocks_stop, settings.casework_sweep_s),
+                                    name="casework-clocks", daemon=True)
+    clock_thread.start()
     # A health port, so `hotline status` and the start-up wait see the service.
     server = await asyncio.start_server(_health, "127.0.0.1", settings.acd_port)
-    log.info("ACD service up: sweeper, presence, guard, reconciler; health on 127.0.0.1:%s",
-             settings.acd_port)
+    log.info("background service up: sweeper, presence, guard, reconciler, outbox, casework "
+             "clocks; health on 127.0.0.1:%s", settings.acd_port)
     await serve_until_stopped(server)
     sweeper.cancel()
     flusher.cancel()
+    clocks_stop.set()
+    await asyncio.to_thread(clock_thread.join, 10)
+    clock_engine.dispose()
     reconciler.stop()
     presence.stop()
     guard.stop()

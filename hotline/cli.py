@@ -6,7 +6,8 @@
     hotline test      install what the tests need, run the whole suite (pytest)
     hotline test --unit   only tests/unit: no Asterisk root, SIPp or browser needed
     hotline seat ready|pause|logout|show SEAT
-    hotline user add NAME --role agent|supervisor|admin [--seat seat-001]
+    hotline user add NAME --role agent|supervisor|admin|dispatcher|unit [--seat seat-001]
+                     [--unit 370102]
     hotline user list | remove NAME | token NAME [--ttl-s N]
     hotline asterisk "pjsip show endpoints"
     hotline sip blocked | unblock IP   (seats/registration_guard.py)
@@ -137,17 +138,16 @@ UNIT_TEST_COMMANDS = {cmd: provision.HOST_COMMANDS[cmd]
                       for cmd in ("redis-server", "espeak-ng", "sox")}
 
 
-# The unit run's long pole: the ACD's Hypothesis state machine, 15 to 40 s of Redis round
-# trips (how long depends on the examples drawn and on the machine's load). `hotline test
-# --unit` runs it in a second pytest beside the rest, which deselects it: the round trips
-# mostly wait, and the machine has two cores. Asked for given paths or node ids, one pytest.
-UNIT_LONG_POLE = "tests/unit/test_acd_properties.py"
+# `hotline test --unit` runs tests/unit in two pytest-xdist workers (the machine has two
+# cores, and many tests mostly wait on Redis, SQLite or PostgreSQL); work-stealing keeps the
+# long Hypothesis state machine (tests/unit/test_acd_properties.py) from holding one worker's
+# queue. Asked for given paths or node ids, one pytest.
+UNIT_WORKERS = ["-n", "2", "--dist", "worksteal"]
 # pytest options whose value is the next argument (the value is no path of a test).
 PYTEST_VALUE_OPTIONS = {"-k", "-m", "-p", "-c", "-o", "-W", "--deselect", "--ignore",
                         "--ignore-glob", "--junitxml", "--junit-xml", "--rootdir", "--basetemp",
                         "--tb", "--maxfail", "--durations", "--confcutdir", "--log-level",
                         "--hypothesis-seed", "--hypothesis-profile"}
-NO_TESTS_COLLECTED = 5  # pytest's exit code when nothing was selected
 
 
 def names_tests(pytest_args: list[str]) -> bool:
@@ -161,32 +161,6 @@ def names_tests(pytest_args: list[str]) -> bool:
         elif not arg.startswith("-") and (PROJECT_DIR / arg.split("::")[0]).exists():
             return True
     return False
-
-
-def run_unit_beside_long_pole(pytest_args: list[str]) -> int:
-    """tests/unit in two pytest processes at once: the long pole, and everything else."""
-    import subprocess
-    import tempfile
-
-    pytest = [sys.executable, "-m", "pytest", *pytest_args]
-    with tempfile.TemporaryFile("w+") as side_output:
-        # Its own cache dir: the two runs' lastfailed would overwrite each other.
-        side = subprocess.Popen(
-            [*pytest, "-o", "cache_dir=.pytest_cache/unit-long-pole", UNIT_LONG_POLE],
-            stdin=subprocess.DEVNULL, stdout=side_output, stderr=subprocess.STDOUT)
-        try:
-            rest = subprocess.run([*pytest, "--deselect", UNIT_LONG_POLE]).returncode
-        finally:
-            pole = side.wait()
-        side_output.seek(0)
-        print(f"\nhotline: {UNIT_LONG_POLE}, run beside the rest:", flush=True)
-        sys.stdout.write(side_output.read())
-    ran = [code for code in (rest, pole) if code != NO_TESTS_COLLECTED]
-    if not ran:
-        return NO_TESTS_COLLECTED
-    print(f"hotline: unit tests {'passed' if not any(ran) else 'FAILED'} "
-          f"(the rest: exit {rest}, {UNIT_LONG_POLE}: exit {pole})", flush=True)
-    return next((code for code in ran if code), 0)
 
 
 def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
@@ -203,9 +177,8 @@ def cmd_test(settings: Settings, args: argparse.Namespace) -> int:
         provision.ensure_host_files(provision.TEST_FILES)
         provision.ensure_asterisk_root(settings)
     os.chdir(PROJECT_DIR)
-    if args.unit and not names_tests(args.pytest_args):
-        return run_unit_beside_long_pole(args.pytest_args)
-    os.execv(sys.executable, [sys.executable, "-m", "pytest", *args.pytest_args])
+    workers = UNIT_WORKERS if args.unit and not names_tests(args.pytest_args) else []
+    os.execv(sys.executable, [sys.executable, "-m", "pytest", *workers, *args.pytest_args])
 
 
 def cmd_seat(settings: Settings, args: argparse.Namespace) -> int:
@@ -269,7 +242,7 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
             for user in accounts.list():
-                print(f"{user.name:<20} {user.role:<11} {user.seat or ''}".rstrip())
+                print(f"{user.name:<20} {user.role:<11} {user.seat or user.unit or ''}".rstrip())
             return 0
         if not args.name:
             print("hotline: a user name is required", file=sys.stderr)
@@ -284,7 +257,7 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
                 return 1
             signer = TokenSigner(load_secrets(settings).api_signing_key,
                                  args.ttl_s or settings.token_ttl_s)
-            issued, _ = signer.issue(Principal(found.name, found.role, found.seat))
+            issued, _ = signer.issue(Principal(found.name, found.role, found.seat, found.unit))
             print(issued)
             return 0
         if args.action == "remove":
@@ -296,14 +269,21 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
         if args.seat and args.seat not in settings.seat_names():
             print(f"hotline: no such seat {args.seat!r}", file=sys.stderr)
             return 2
+        if args.unit:
+            from hotline.casework_rules import directory
+
+            if args.unit not in directory(settings):
+                print(f"hotline: no unit {args.unit!r} in the units directory", file=sys.stderr)
+                return 2
         given = _password_from_stdin()
         password = given or generate_password()
         try:
-            user = accounts.add(args.name, args.role, password, args.seat)
+            user = accounts.add(args.name, args.role, password, args.seat, args.unit)
         except AccountError as exc:
             print(f"hotline: {exc}", file=sys.stderr)
             return 1
-        print(f"added {user.name} ({user.role}{', ' + user.seat if user.seat else ''})")
+        bound = user.seat or user.unit
+        print(f"added {user.name} ({user.role}{', ' + bound if bound else ''})")
         if not given:
             print(f"password: {password}   (shown once; it is stored hashed)")
         return 0
@@ -345,8 +325,10 @@ def parser() -> argparse.ArgumentParser:
                           "list, remove, token (a bearer token, e.g. for /metrics)")
     user.add_argument("action", choices=["add", "list", "remove", "token"])
     user.add_argument("name", nargs="?")
-    user.add_argument("--role", default="agent", choices=["agent", "supervisor", "admin"])
+    user.add_argument("--role", default="agent",
+                      choices=["agent", "supervisor", "admin", "dispatcher", "unit"])
     user.add_argument("--seat", help="the agent's seat, e.g. seat-001")
+    user.add_argument("--unit", help="a unit user's unit code, e.g. 370102 (units/data/units.csv)")
     user.add_argument("--ttl-s", type=int, default=0,
                       help="token: lifetime in seconds (e.g. for Prometheus' scraper)")
     user.set_defaults(func=cmd_user)

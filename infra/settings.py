@@ -124,6 +124,14 @@ class Settings:
     # The ticket classification (code, major, middle, minor, unit); "" is the shipped
     # tickets/taxonomy.csv.
     taxonomy_file: str = ""
+    # The ticket's life after the call: the units directory (units/data/units.csv when ""),
+    # the time limits (deadlines/rules.toml when ""), the operator's local days off and
+    # workdays (a CSV: date,kind,name; none when ""), and how often the urge/escalation
+    # clocks sweep.
+    units_file: str = ""
+    deadline_rules_file: str = ""
+    local_days_file: str = ""
+    casework_sweep_s: float = 30.0
 
     # Statistics (supervision/definitions.py says exactly what each figure counts).
     stats_timezone: str = "Asia/Shanghai"  # where "today" and the 15-minute intervals begin

@@ -23,7 +23,9 @@ from tickets.models import DISPOSITIONS, REQUEST_TYPES, URGENCIES, Ticket
 from tickets.records import TicketNotFound
 from tickets.store import TicketStore
 
-FORM_FIELDS = ("request_type", "category", "urgency", "summary", "disposition", "unit")
+FORM_FIELDS = ("request_type", "category", "urgency", "summary", "disposition", "unit",
+               "district", "street", "address", "contact_number", "citizen_name",
+               "confidential")
 
 
 @dataclass(frozen=True)

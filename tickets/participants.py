@@ -14,10 +14,23 @@ Standard library only (the store's records are plain dataclasses).
 
 from __future__ import annotations
 
-from tickets.records import EventRecord, TicketRecord
+from collections.abc import Iterable
+from typing import Protocol
+
+from tickets.records import TicketRecord
 
 
-def _seats_in(event: EventRecord) -> list[str]:
+class _Event(Protocol):
+    """An event record, or the ORM's row (casework reads it inside its transaction)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+def _seats_in(event: _Event) -> list[str]:
     words = event.detail.split()
     if event.kind == "answered":
         # "seat=seat-051", with " (ticket already closed)" after it on a late answer.
@@ -30,13 +43,18 @@ def _seats_in(event: EventRecord) -> list[str]:
     return []
 
 
-def seats_who_spoke(record: TicketRecord) -> frozenset[str]:
-    """The seats that answered a part of the ticket's call, the last one (seat) included."""
-    seats = {seat for event in record.events for seat in _seats_in(event)}
-    if record.seat:
-        seats.add(record.seat)
+def seats_of(events: Iterable[_Event], last_seat: str | None) -> frozenset[str]:
+    """The seats that answered a part of a call with these events, the last one included."""
+    seats = {seat for event in events for seat in _seats_in(event)}
+    if last_seat:
+        seats.add(last_seat)
     seats.discard("")
     return frozenset(seats)
+
+
+def seats_who_spoke(record: TicketRecord) -> frozenset[str]:
+    """The seats that answered a part of the ticket's call, the last one (seat) included."""
+    return seats_of(record.events, record.seat)
 
 
 def may_open(record: TicketRecord, seat: str | None) -> bool:

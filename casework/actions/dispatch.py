@@ -7,6 +7,7 @@ from casework.actor import AGENT, HOTLINE_STAFF
 from casework.errors import BadRequest, NotAllowed
 from casework.stages import Action, Stage
 from casework.workflow import CaseContext, text
+from tickets.participants import seats_of
 
 MAX_CO_UNITS = 10
 
@@ -16,7 +17,7 @@ def dispatch(case: CaseContext, unit: str, co_units: list[str] | None = None,
     actor = case.actor
     if actor.role not in HOTLINE_STAFF:
         raise NotAllowed("只有热线工作人员可以转办 (only hotline staff dispatch tickets)")
-    if actor.role == AGENT and case.ticket.seat != actor.seat:
+    if actor.role == AGENT and actor.seat not in seats_of(case.ticket.events, case.ticket.seat):
         raise NotAllowed("坐席只能转办自己受理的工单 (an agent dispatches only the tickets "
                          "of its own calls; the dispatch desk handles the others)")
     co_units = list(dict.fromkeys(co_units or []))

@@ -16,16 +16,20 @@ from accounts.auth import Auth
 from accounts.store import AccountStore
 from accounts.tokens import TokenSigner
 from acd.distributor import Distributor
+from casework.service import Casework
 from hotline.api.deps import SeatAuth, Services, install
 from hotline.api.log_redaction import uvicorn_log_config
 from hotline.api.routes import accounts as accounts_api
 from hotline.api.routes import blocklist as blocklist_api
+from hotline.api.routes import casework as casework_api
 from hotline.api.routes import desk as desk_api
 from hotline.api.routes import live_ws, pages, recordings
 from hotline.api.routes import seats as seats_api
 from hotline.api.routes import supervision as supervision_api
 from hotline.api.routes import tickets as tickets_api
 from hotline.api.routes import transfers as transfer_api
+from hotline.api.routes import units as units_api
+from hotline.casework_rules import casework_rules
 from infra.redis_client import redis_client
 from infra.secrets import load_secrets
 from infra.settings import Settings, load_settings
@@ -51,16 +55,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tickets = TicketStore(settings.effective_database_url)
         forms = TicketForms(tickets)
         hub = Hub()
+        cases = Casework(settings.effective_database_url, casework_rules(settings))
         services = Services(
             distributor=Distributor(client, f"api-{uuid.uuid4().hex[:8]}"),
             screen=CallerScreen(client, settings), forms=forms, hub=hub,
-            live=LiveStats(settings, client, hub, ScreenPops(forms, settings)))
+            live=LiveStats(settings, client, hub, ScreenPops(forms, settings)), casework=cases)
         install(app, services)
         services.live.start()
         yield
         await services.live.stop()
         await client.aclose()
         accounts.dispose()
+        cases.dispose()
         tickets.dispose()
 
     # The docs pages are ours (routes/pages.py), served without a CDN.
@@ -75,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_ws.router(auth))
     app.include_router(tickets_api.router(auth, settings))
     app.include_router(desk_api.router(auth, settings))
+    app.include_router(casework_api.router(auth, settings))
+    app.include_router(units_api.router(auth, settings))
     app.include_router(pages.router(TITLE))
     app.include_router(recordings.router(auth, settings))
 

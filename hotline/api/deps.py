@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket, status
 from accounts.auth import ADMIN, Auth
 from accounts.tokens import Principal
 from acd.distributor import Distributor
+from casework.service import Casework
 from screening.caller_screening import CallerScreen
 from supervision.hub import Hub
 from supervision.live import LiveStats
@@ -29,6 +30,7 @@ class Services:
     forms: TicketForms
     hub: Hub
     live: LiveStats
+    casework: Casework
 
 
 def install(app: FastAPI, services: Services) -> None:
@@ -59,6 +61,10 @@ def screen(request: Request) -> CallerScreen:
     return _services(request).screen
 
 
+def casework(request: Request) -> Casework:
+    return _services(request).casework
+
+
 def live_stats(request: Request) -> LiveStats:
     return _services(request).live
 
@@ -66,6 +72,7 @@ def live_stats(request: Request) -> LiveStats:
 Acd = Annotated[Distributor, Depends(distributor)]
 Forms = Annotated[TicketForms, Depends(forms)]
 Screen = Annotated[CallerScreen, Depends(screen)]
+Cases = Annotated[Casework, Depends(casework)]
 
 
 class SeatAuth:

@@ -169,9 +169,14 @@ def test_known_calls_give_exact_statistics(stack: Stack, tmp_path: Path) -> None
                      ).status_code == 403
     assert httpx.put(f"{api}/tickets/20200101-000001/form", json=form, headers=supervisor
                      ).status_code == 404
-    direct = httpx.put(f"{api}/tickets/{ticket}/form", json={**form, "disposition": "直办"},
-                       headers=supervisor)
-    assert direct.status_code == 200 and direct.json()["unit"] is None
+    # Saved as 转办, it was dispatched at once: its form is closed.
+    reopened = httpx.put(f"{api}/tickets/{ticket}/form",
+                         json={**form, "disposition": "直办"}, headers=supervisor)
+    assert reopened.status_code == 409 and "form is closed" in reopened.json()["detail"]
+    case = httpx.get(f"{api}/cases/{ticket}", headers=supervisor).json()
+    assert case["stage"] == "dispatched"
+    assert [(a["unit_name"], a["role"]) for a in case["assignments"]] == [
+        ("市城市管理局", "primary")]
 
     metrics = httpx.get(f"{stack.api_url}/metrics", headers=supervisor)
     assert metrics.status_code == 200

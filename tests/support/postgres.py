@@ -126,8 +126,9 @@ class PostgresServer:
             f"@{self.host}:{self.port}/{quote(database, safe='')}"
         )
 
-    def create_database(self, name: str | None = None) -> str:
-        """Create a fresh database owned by the test user; returns its URL."""
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        """Create a fresh database owned by the test user (a copy of ``template``, when
+        given: a migrated one, say); returns its URL."""
         import psycopg2
         from psycopg2 import sql
 
@@ -142,7 +143,11 @@ class PostgresServer:
         try:
             conn.autocommit = True
             with conn.cursor() as cur:
-                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                if template:
+                    cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        sql.Identifier(name), sql.Identifier(template)))
+                else:
+                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         finally:
             conn.close()
         return self.url_for(name)

@@ -47,8 +47,9 @@ def test_every_relative_link_resolves(page: Path) -> None:
     assert not missing, f"{page.name} links to missing files: {missing}"
 
 
-PACKAGES = ["hotline", "agi", "supervision", "seats", "transcription", "ivr_flows", "acd",
-            "tickets", "screening", "accounts", "asterisk_conf", "infra"]
+PACKAGES = ["hotline", "agi", "supervision", "seats", "transcription", "ivr_flows", "casework",
+            "acd", "tickets", "units", "deadlines", "screening", "accounts", "asterisk_conf",
+            "infra"]
 
 
 def test_the_architecture_page_lists_every_module() -> None:

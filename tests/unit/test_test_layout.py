@@ -94,9 +94,8 @@ def test_free_port_can_be_bound(kind: Literal["tcp", "udp"], sock_type: int) -> 
     (["--unit", "tests/unit/test_prompts.py"], True),
     (["--unit", "-x", "tests/unit/test_acd.py::test_wrap_up_is_timed_and_can_end_early"], True),
 ])
-def test_hotline_test_unit_splits_only_when_no_test_is_named(args: list[str],
-                                                               named: bool) -> None:
-    from hotline.cli import UNIT_LONG_POLE, names_tests
+def test_hotline_test_unit_runs_in_parallel_only_when_no_test_is_named(
+        args: list[str], named: bool) -> None:
+    from hotline.cli import names_tests
 
     assert names_tests(args) is named
-    assert (TESTS_DIR.parent / UNIT_LONG_POLE).is_file()

@@ -17,9 +17,11 @@ from fastapi.testclient import TestClient
 
 from accounts.auth import Auth
 from accounts.tokens import Principal, TokenSigner
+from casework.service import Casework
 from hotline.api import deps
 from hotline.api.routes import recordings as recordings_api
 from hotline.api.routes import tickets as tickets_api
+from hotline.casework_rules import casework_rules
 from hotline.migrate import upgrade
 from infra.caller_id import UNKNOWN_CALLER
 from infra.settings import Settings
@@ -175,9 +177,12 @@ def api(store: TicketStore, tmp_path: Path) -> Iterator[tuple[TestClient, Settin
     app.include_router(recordings_api.router(auth, settings))
     forms = TicketForms(store)
     app.dependency_overrides[deps.forms] = lambda: forms
+    cases = Casework(store.database_url, casework_rules(settings))
+    app.dependency_overrides[deps.casework] = lambda: cases
     client = TestClient(app)
     yield client, settings
     client.close()
+    cases.dispose()
 
 
 def token(role: str, seat: str | None) -> dict[str, str]:

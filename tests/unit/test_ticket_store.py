@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -42,8 +41,8 @@ SHANGHAI = timezone(timedelta(hours=8))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A freshly migrated, empty database of each backend."""
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of each backend, migrated here from nothing."""
     if request.param == "sqlite":
         # The parent dir does not exist yet: upgrade() must create it.
         url = f"sqlite:///{tmp_path / 'data' / 'tickets.db'}"
@@ -54,10 +53,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[TicketStore]:
-    ticket_store = TicketStore(database_url)
-    yield ticket_store
-    ticket_store.dispose()
+def database_url(store: TicketStore) -> str:
+    """A migrated, empty database of each backend (a copy of one migrated once)."""
+    return store.database_url
 
 
 def _open(store: TicketStore, channel: str, at: datetime = T0, **kwargs: Any) -> str:
@@ -69,7 +67,8 @@ def _open(store: TicketStore, channel: str, at: datetime = T0, **kwargs: Any) ->
 # --- migrations ---------------------------------------------------------------------------------
 
 
-def test_migration_matches_models_and_is_repeatable(database_url: str) -> None:
+def test_migration_matches_models_and_is_repeatable(fresh_database_url: str) -> None:
+    database_url = fresh_database_url
     head = head_revision()
     assert head is not None
     assert current_revision(database_url) == head

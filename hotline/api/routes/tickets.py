@@ -14,16 +14,22 @@ annotations`: FastAPI resolves the local aliases at run time.
 
 import asyncio
 from dataclasses import replace
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
 from accounts.auth import Auth
 from accounts.tokens import Principal
-from hotline.api.deps import Forms
+from casework.actions.close_direct import close_direct
+from casework.actions.dispatch import dispatch
+from casework.errors import CaseworkError
+from casework.stages import IllegalTransition
+from casework.workflow import CaseContext
+from hotline.api.deps import Cases, Forms
+from hotline.api.routes.casework import actor_of, http_error
+from hotline.casework_rules import dispatch_directory, taxonomy_path
 from infra.settings import Settings
 from tickets.form import TicketForms
 from tickets.ids import is_ticket_id
@@ -45,7 +51,7 @@ from tickets.search import (
     seat_filter,
     text_filter,
 )
-from tickets.taxonomy import DEFAULT_FILE, load_taxonomy
+from tickets.taxonomy import load_taxonomy
 
 
 class TicketFormIn(BaseModel):
@@ -56,7 +62,18 @@ class TicketFormIn(BaseModel):
     disposition: Literal["直办", "转办"] = Field(
         description="直办: resolved on the call; 转办: dispatched to the unit")
     unit: str | None = Field(default=None, max_length=128,
-                             description="转办 only; the category's unit by default")
+                             description="转办 only: a unit's code (or name); the "
+                                         "category's unit by default")
+    co_units: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=10, description="转办 only: 协办 co-units' codes")
+    district: str | None = Field(default=None, max_length=32)
+    street: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=500)
+    contact_number: str | None = Field(default=None, max_length=32,
+                                       description="if not the caller's number")
+    citizen_name: str | None = Field(default=None, max_length=64)
+    confidential: bool = Field(default=False,
+                               description="GB/T 33358: units see no name, a masked number")
 
 
 class EventOut(BaseModel):
@@ -121,8 +138,8 @@ def plain(exc: ValueError) -> HTTPException:
 def router(auth: Auth, settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/tickets", tags=["tickets"])
     Caller = Annotated[Principal, Depends(auth.require("agent", "supervisor"))]
-    taxonomy = load_taxonomy(Path(settings.taxonomy_file) if settings.taxonomy_file
-                             else DEFAULT_FILE)
+    taxonomy = load_taxonomy(taxonomy_path(settings))
+    dispatch_to = dispatch_directory(settings)
     zone = ZoneInfo(settings.stats_timezone)
 
     async def readable(forms: TicketForms, who: Principal, ticket_id: str) -> TicketRecord:
@@ -199,8 +216,13 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
 
     @api.get("/taxonomy")
     async def get_taxonomy(_: Caller) -> list[dict[str, Any]]:
-        """The classification, each item with its responsible unit."""
-        return [item.as_dict() for item in taxonomy.values()]
+        """The classification, each item with its responsible unit (the dispatch
+        directory): its code and name."""
+        out = []
+        for item in taxonomy.values():
+            unit = dispatch_to.unit_for(item.code)
+            out.append({**item.as_dict(), "unit": unit.name if unit else None})
+        return out
 
     @api.get("/{ticket_id}", response_model=TicketOut,
              responses={403: {"description": "an agent whose seat did not speak on it"},
@@ -210,23 +232,54 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
         the events in order."""
         return ticket_out(await readable(forms, who, ticket_id), events=True)
 
-    @api.put("/{ticket_id}/form")
-    async def fill_in(ticket_id: str, body: TicketFormIn, who: Caller,
-                      forms: Forms) -> dict[str, Any]:
-        """Type, category, urgency, summary; 直办 or 转办 (to the unit)."""
+    @api.put("/{ticket_id}/form", responses={409: {"description": "already 直办 or 转办"}})
+    async def fill_in(ticket_id: str, body: TicketFormIn, who: Caller, forms: Forms,
+                      cases: Cases, request: Request) -> dict[str, Any]:
+        """Type, category, urgency, summary, location and contact; 直办 (answered on the
+        call: the summary is the answer) or 转办, dispatched at once to the unit (the
+        category's by default) and any co-units. Once the ticket is 直办 or 转办 its form is
+        closed: 409."""
         await readable(forms, who, ticket_id)
         category = taxonomy.get(body.category)
         if category is None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
                                 f"unknown category {body.category!r}")
-        unit = (body.unit or category.unit) if body.disposition == "转办" else None
-        fields = {**body.model_dump(), "unit": unit}
+        units = dispatch_to.directory
+        unit = None
+        if body.disposition == "转办":
+            wanted = body.unit or dispatch_to.unit_code_for(body.category) or ""
+            unit = units.get(wanted) or next(
+                (u for u in units.units() if u.name == wanted), None)
+            if unit is None:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                                    f"没有承办单位 {wanted!r} (no unit {wanted!r})")
+        view = await asyncio.to_thread(cases.view, ticket_id, actor_of(who), "form")
+        if view.stage != "intake":
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"工单已{view.stage_label}，表单已关闭 (the ticket is "
+                                f"{view.stage_label_en}: its form is closed)")
+        fields = {**body.model_dump(exclude={"co_units"}),
+                  "unit": unit.name if unit else None}
         try:
             saved = await asyncio.to_thread(forms.save, ticket_id, fields)
         except TicketNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
         except ValueError as exc:
             raise plain(exc) from exc
+        # The form is the 受理 record; submitting it is the decision.
+        code = unit.code if unit else None
+
+        def decide(c: CaseContext) -> None:
+            if code is not None:
+                dispatch(c, code, body.co_units)
+            else:
+                close_direct(c, body.summary)
+
+        try:
+            await asyncio.to_thread(cases.act, ticket_id, actor_of(who), decide, None,
+                                    f"PUT {request.url.path}")
+        except (CaseworkError, IllegalTransition) as exc:
+            raise http_error(exc) from exc
         return saved.as_dict()
 
     return api

@@ -12,12 +12,15 @@ from infra.settings import PROJECT_DIR
 from tests.support.stack import Stack
 
 
-def add_user(stack: Stack, name: str, role: str, seat: str | None = None) -> str:
+def add_user(stack: Stack, name: str, role: str, seat: str | None = None,
+             unit: str | None = None) -> str:
     """`hotline user add` with a password on stdin; returns the password."""
     password = secrets.token_urlsafe(10)
     argv = [sys.executable, "-m", "hotline.cli", "user", "add", name, "--role", role]
     if seat:
         argv += ["--seat", seat]
+    if unit:
+        argv += ["--unit", unit]
     done = subprocess.run(argv, input=password + "\n", env=stack.env, cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 or "exists already" in done.stderr, done.stderr
@@ -37,7 +40,8 @@ def token(stack: Stack, name: str, password: str) -> str:
     return str(reply.json()["access_token"])
 
 
-def login_as(stack: Stack, name: str, role: str, seat: str | None = None) -> dict[str, str]:
+def login_as(stack: Stack, name: str, role: str, seat: str | None = None,
+             unit: str | None = None) -> dict[str, str]:
     """A new account and its Authorization header."""
-    password = add_user(stack, name, role, seat)
+    password = add_user(stack, name, role, seat, unit)
     return {"Authorization": f"Bearer {token(stack, name, password)}"}

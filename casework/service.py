@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from casework import queries
+from casework import queries, reports
 from casework.actor import Actor
 from casework.errors import CaseNotFound
 from casework.views import CaseView, audit_views, case_view
@@ -93,3 +93,19 @@ class Casework:
         with Session(self.engine) as session, session.begin():
             return self._listed(session, queries.agent_tickets(session, actor, self.now,
                                                                limit), actor, route)
+
+    def report(self, by: reports.GroupBy, start: datetime, end: datetime,
+               zone: str) -> dict[str, Any]:
+        with Session(self.engine) as session:
+            figures = reports.report(session, self.rules.directory, start, end, self.now, by,
+                                     zone)
+            overall = reports.direct_rate(session, start, end)
+        return {"by": by, "from": start.isoformat(), "to": end.isoformat(),
+                "direct_rate": overall, "rows": [f.as_dict() for f in figures]}
+
+    def ranking(self, start: datetime, end: datetime,
+                weights: reports.RankingWeights) -> list[dict[str, Any]]:
+        with Session(self.engine) as session:
+            figures = reports.report(session, self.rules.directory, start, end, self.now,
+                                     "unit")
+        return reports.ranking(figures, weights)

@@ -132,6 +132,10 @@ class Settings:
     deadline_rules_file: str = ""
     local_days_file: str = ""
     casework_sweep_s: float = 30.0
+    # The monthly unit ranking's 100 points (casework/reports.py), and the points a unit
+    # loses at a send-back rate of 100 %.
+    ranking_weights: str = "on_time=30,response=20,resolution=25,satisfaction=25," \
+                           "send_back_penalty=10"
 
     # Statistics (supervision/definitions.py says exactly what each figure counts).
     stats_timezone: str = "Asia/Shanghai"  # where "today" and the 15-minute intervals begin

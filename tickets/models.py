@@ -90,6 +90,10 @@ class Ticket(Base):
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The first time every unit had replied, and whether that was by the deadline then in
+    # force: what 按期办结率 counts (a 重办 later moves the deadline, not this).
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    replied_on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     callback_solved: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     callback_satisfied: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -17,4 +17,8 @@ def reply(case: CaseContext, result: str, solved: bool) -> None:
     mine.result, mine.solved = text("办理结果", result, required=True), solved
     everyone = all(a.state == "replied" for a in case.active())
     to = Stage.REPLIED if everyone else case.stage
+    ticket = case.ticket
+    if everyone and ticket.replied_at is None:
+        ticket.replied_at = case.now
+        ticket.replied_on_time = ticket.due_at is None or case.now <= ticket.due_at
     case.move(Action.REPLY, to, mine.result)

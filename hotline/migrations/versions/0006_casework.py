@@ -41,6 +41,8 @@ def ticket_columns() -> tuple[sa.Column[object], ...]:
         sa.Column("warn_at", TZ, nullable=True),
         sa.Column("accept_due_at", TZ, nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("replied_at", TZ, nullable=True),
+        sa.Column("replied_on_time", sa.Boolean(), nullable=True),
         sa.Column("callback_solved", sa.Boolean(), nullable=True),
         sa.Column("callback_satisfied", sa.Boolean(), nullable=True),
         sa.Column("closed_at", TZ, nullable=True),

@@ -43,6 +43,12 @@ class TicketBrief:
     summary: str | None
     disposition: str | None
     unit: str | None
+    district: str | None = None
+    street: str | None = None
+    address: str | None = None
+    contact_number: str | None = None
+    citizen_name: str | None = None
+    confidential: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -53,7 +59,8 @@ class TicketBrief:
 def _brief(t: Ticket) -> TicketBrief:
     return TicketBrief(t.ticket_id, t.created_at, t.caller, t.dialled, t.department_hint,
                        t.seat, t.outcome, t.request_type, t.category, t.urgency, t.summary,
-                       t.disposition, t.unit)
+                       t.disposition, t.unit, t.district, t.street, t.address,
+                       t.contact_number, t.citizen_name, bool(t.confidential))
 
 
 def is_groupable_caller(caller: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -424,3 +425,15 @@ def test_the_agents_own_tickets_list(store: TicketStore, casework: Casework) -> 
     run(casework, mine, AGENT, lambda c: dispatch(c, "water"))
     rows = casework.agent_tickets(AGENT, 50, "test")
     assert [(r["ticket_id"], r["stage"]) for r in rows] == [(mine, "dispatched")]
+
+
+def test_the_screen_pop_carries_the_whole_form(store: TicketStore, tmp_path: Path) -> None:
+    from infra.settings import Settings
+    from seats.screen_pop import ScreenPops
+    from tickets.form import FORM_FIELDS, TicketForms
+
+    ticket_id = answered_call(store, confidential=True)
+    pop = ScreenPops(TicketForms(store), Settings(state_dir=tmp_path)).build(
+        "answered", {"seat": "seat-001"}, ticket_id)
+    assert set(pop["form"]) == set(FORM_FIELDS)
+    assert pop["form"]["confidential"] is True and pop["form"]["address"] == "泉城路1号"

@@ -128,3 +128,32 @@ class ConfidentialView(Base):
     role: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     route: Mapped[str] = mapped_column(String(128))
+
+
+class Briefing(Base):
+    """呈报: tickets a supervisor compiled into a report for the city leaders."""
+
+    __tablename__ = "briefings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class BriefingItem(Base):
+    """One ticket in a briefing, and the leaders' instructions (批示) on it."""
+
+    __tablename__ = "briefing_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    briefing_id: Mapped[int] = mapped_column(ForeignKey("briefings.id", ondelete="CASCADE"))
+    ticket_pk: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    instructions: Mapped[str] = mapped_column(Text, default="", server_default="")
+    instructed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    instructed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (UniqueConstraint("briefing_id", "ticket_pk",
+                                       name="uq_briefing_items_once"),)

@@ -21,10 +21,12 @@ from hotline.api.deps import SeatAuth, Services, install
 from hotline.api.log_redaction import uvicorn_log_config
 from hotline.api.routes import accounts as accounts_api
 from hotline.api.routes import blocklist as blocklist_api
+from hotline.api.routes import briefings as briefings_api
 from hotline.api.routes import case_reports as case_reports_api
 from hotline.api.routes import casework as casework_api
 from hotline.api.routes import desk as desk_api
 from hotline.api.routes import live_ws, pages, recordings
+from hotline.api.routes import report_pages as report_pages_api
 from hotline.api.routes import seats as seats_api
 from hotline.api.routes import supervision as supervision_api
 from hotline.api.routes import tickets as tickets_api
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(desk_api.router(auth, settings))
     app.include_router(casework_api.router(auth, settings))
     app.include_router(case_reports_api.router(auth, settings))
+    app.include_router(report_pages_api.router(auth, settings))
+    app.include_router(briefings_api.router(auth, settings))
     app.include_router(units_api.router(auth, settings))
     app.include_router(pages.router(TITLE))
     app.include_router(recordings.router(auth, settings))

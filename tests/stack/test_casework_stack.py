@@ -30,7 +30,9 @@ LIXIA, QUANCHENG = "370102", "370102004"  # 历下区, and its 泉城路街道 (
 
 
 def test_a_call_dispatched_by_its_agent_is_answered_by_the_unit(
-        stack: Stack, tmp_path: Path) -> None:
+        sqlite_stack: Stack, tmp_path: Path) -> None:
+    # Once, on SQLite: the workflow's own tests run on PostgreSQL too (tests/unit).
+    stack = sqlite_stack
     number = "139" + "".join(secrets.choice("0123456789") for _ in range(8))
     before = stack.tickets.count()
     with Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
@@ -113,7 +115,8 @@ def test_a_call_dispatched_by_its_agent_is_answered_by_the_unit(
     assert {"lixia-unit", "quancheng-unit"} <= seen_by
 
 
-def test_a_unit_user_needs_a_known_unit(stack: Stack) -> None:
+def test_a_unit_user_needs_a_known_unit(sqlite_stack: Stack) -> None:
+    stack = sqlite_stack
     argv = [sys.executable, "-m", "hotline.cli", "user", "add", "nowhere-unit", "--role",
             "unit", "--unit", "999999"]
     done = subprocess.run(argv, input="pw\n", env=stack.env, cwd=PROJECT_DIR,

@@ -100,8 +100,9 @@ class RequiredInstructionsIn(VersionIn):
 
 
 def http_error(exc: CaseworkError | IllegalTransition) -> HTTPException:
-    code = {CaseNotFound: 404, NotAllowed: 403, VersionConflict: 409,
-            BadRequest: 422}.get(type(exc), status.HTTP_409_CONFLICT)
+    codes = ((CaseNotFound, 404), (NotAllowed, 403), (VersionConflict, 409),
+             (BadRequest, 422))
+    code = next((c for kind, c in codes if isinstance(exc, kind)), status.HTTP_409_CONFLICT)
     return HTTPException(code, str(exc))
 
 

@@ -1,6 +1,6 @@
 """The ticket's life after the call: stage, version and clocks on the ticket; assignments to
-units, workflow events, unit notices, supervisions, the confidential-view audit; users bound
-to a unit.
+units, workflow events, unit notices, supervisions, the confidential-view audit, the
+briefings for the city leaders (呈报); users bound to a unit.
 
 Revision ID: 0006_casework
 Revises: 0005_ticket_search
@@ -149,10 +149,35 @@ def upgrade() -> None:
     )
     op.create_index("ix_confidential_views_ticket_pk", "confidential_views", ["ticket_pk"])
 
+    op.create_table(
+        "briefings",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False, server_default=""),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_briefings"),
+    )
+    op.create_table(
+        "briefing_items",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("briefing_id", sa.Integer(), nullable=False),
+        sa.Column("ticket_pk", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("instructions", sa.Text(), nullable=False, server_default=""),
+        sa.Column("instructed_by", sa.String(64), nullable=True),
+        sa.Column("instructed_at", TZ, nullable=True),
+        sa.ForeignKeyConstraint(["briefing_id"], ["briefings.id"], ondelete="CASCADE",
+                                name="fk_briefing_items_briefing_id_briefings"),
+        _ticket_fk("briefing_items"),
+        sa.PrimaryKeyConstraint("id", name="pk_briefing_items"),
+        sa.UniqueConstraint("briefing_id", "ticket_pk", name="uq_briefing_items_once"),
+    )
+
 
 def downgrade() -> None:
-    for table in ("confidential_views", "supervisions", "unit_notices", "workflow_events",
-                  "case_assignments"):
+    for table in ("briefing_items", "briefings", "confidential_views", "supervisions",
+                  "unit_notices", "workflow_events", "case_assignments"):
         op.drop_table(table)
     with op.batch_alter_table("users") as batch:
         batch.drop_column("unit_code")

@@ -19,6 +19,7 @@ from acd.distributor import Distributor
 from casework.service import Casework
 from hotline.api.deps import SeatAuth, Services, install
 from hotline.api.log_redaction import uvicorn_log_config
+from hotline.api.plain_errors import install_plain_validation_errors
 from hotline.api.routes import accounts as accounts_api
 from hotline.api.routes import blocklist as blocklist_api
 from hotline.api.routes import briefings as briefings_api
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(units_api.router(auth, settings))
     app.include_router(pages.router(TITLE))
     app.include_router(recordings.router(auth, settings))
+
+    install_plain_validation_errors(app)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

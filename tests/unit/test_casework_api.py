@@ -16,6 +16,7 @@ from accounts.tokens import Principal, TokenSigner
 from casework.service import Casework
 from hotline.api import deps
 from hotline.api.routes import casework as casework_api
+from hotline.api.plain_errors import install_plain_validation_errors
 from hotline.api.routes import units as units_api
 from infra.settings import Settings
 from tests.unit.test_casework_workflow import answered_call
@@ -46,6 +47,7 @@ def client(casework: Casework, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(state_dir=tmp_path, database_url=casework.workflow.engine.url
                         .render_as_string(hide_password=False))
     app = FastAPI()
+    install_plain_validation_errors(app)
     auth = Auth(SIGNER)
     app.include_router(casework_api.router(auth, settings))
     app.include_router(units_api.router(auth, settings))
@@ -135,7 +137,8 @@ def test_bad_input_is_422_in_plain_words(client: TestClient, store: TicketStore)
     for action, body in BAD_BODIES:
         refused = client.post(f"/api/cases/{ticket_id}/{action}", json=body, headers=AGENT)
         assert refused.status_code == 422, (action, body, refused.text)
-        assert "Traceback" not in refused.text
+        detail = refused.json()["detail"]
+        assert isinstance(detail, str) and "Traceback" not in detail, detail
     # Nothing was applied.
     assert client.get(f"/api/cases/{ticket_id}", headers=SUPERVISOR).json()["events"] == []
 
@@ -144,8 +147,9 @@ def test_bad_input_is_422_in_plain_words(client: TestClient, store: TicketStore)
 def test_unknown_tickets_and_filters(client: TestClient) -> None:
     assert client.get("/api/cases/not-an-id", headers=SUPERVISOR).status_code == 404
     assert post(client, "20261124-999999", "dispatch", AGENT, unit="water").status_code == 404
-    assert client.get("/api/inbox", headers=WATER, params={"filter": "bogus"}
-                      ).status_code == 422
+    bogus = client.get("/api/inbox", headers=WATER, params={"filter": "bogus"})
+    assert bogus.status_code == 422
+    assert bogus.json()["detail"].startswith("请求有误 (invalid request): query.filter: ")
     assert client.get("/api/supervision/cases", headers=SUPERVISOR,
                       params={"list": "bogus"}).status_code == 422
     assert client.get("/api/units/nowhere", headers=WATER).status_code == 404
@@ -174,3 +178,20 @@ def test_every_action_is_in_the_openapi_document(client: TestClient) -> None:
     for path in ("/api/inbox", "/api/dispatch/queue", "/api/supervision/cases",
                  "/api/desk/my-tickets", "/api/units", "/api/units/{code}"):
         assert path in paths
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the HTTP layer: one database
+def test_the_desk_sees_the_deadline_before_it_dispatches(client: TestClient) -> None:
+    # Tuesday 2026-11-24 10:00 in Jinan: a complaint is due at the end of Friday 12-11
+    # (13 working days); a critical one in 2 hours.
+    complaint = client.get("/api/cases-deadline", headers=AGENT,
+                           params={"request_type": "投诉"}).json()
+    assert complaint["due_at"] == "2026-12-11T16:00:00+00:00"
+    assert complaint["limit"] == "13 workdays"
+    critical = client.get("/api/cases-deadline", headers=AGENT,
+                          params={"request_type": "投诉", "urgency": "特急"}).json()
+    assert critical["due_at"] == "2026-11-24T04:00:00+00:00"
+    assert client.get("/api/cases-deadline", headers=AGENT,
+                      params={"request_type": "闲聊"}).status_code == 422
+    assert client.get("/api/cases-deadline", headers=WATER,
+                      params={"request_type": "投诉"}).status_code == 403

@@ -25,17 +25,20 @@ class TokenOut(BaseModel):
     expires_at: int  # Unix seconds
     role: str
     seat: str | None = None
+    unit: str | None = None
 
 
 class Me(BaseModel):
     name: str
     role: str
     seat: str | None = None
+    unit: str | None = None
 
 
 def router(auth: Auth, accounts: AccountStore) -> APIRouter:
     api = APIRouter(prefix="/api/auth", tags=["auth"])
-    Anyone = Annotated[Principal, Depends(auth.require("agent", "supervisor"))]
+    Anyone = Annotated[Principal, Depends(auth.require("agent", "supervisor", "dispatcher",
+                                                        "unit"))]
 
     @api.post("/token", responses={401: {"description": "wrong name or password"}})
     async def token(body: TokenIn) -> TokenOut:
@@ -43,10 +46,11 @@ def router(auth: Auth, accounts: AccountStore) -> APIRouter:
         if who is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong name or password")
         issued, exp = auth.signer.issue(who)
-        return TokenOut(access_token=issued, expires_at=exp, role=who.role, seat=who.seat)
+        return TokenOut(access_token=issued, expires_at=exp, role=who.role, seat=who.seat,
+                        unit=who.unit)
 
     @api.get("/me")
     async def me(who: Anyone) -> Me:
-        return Me(name=who.name, role=who.role, seat=who.seat)
+        return Me(name=who.name, role=who.role, seat=who.seat, unit=who.unit)
 
     return api

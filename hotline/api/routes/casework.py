@@ -246,6 +246,21 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
 
     Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
+    @api.get("/cases-deadline")
+    async def deadline_preview(
+            _: Staff, cases: Cases,
+            request_type: Annotated[Literal["咨询", "求助", "建议", "投诉", "举报"], Query()],
+            urgency: Annotated[Literal["一般", "紧急", "特急"], Query()] = "一般",
+    ) -> dict[str, Any]:
+        """The deadline a ticket of this type and urgency would get if dispatched now (the
+        desk shows it as soon as both are chosen), and its 签收 limit."""
+        rules, now = cases.rules, cases.now
+        limit = rules.deadlines.handling_limit(now, request_type, urgency, rules.calendar)
+        return {"due_at": limit.due_from(now, rules.calendar).isoformat(),
+                "limit": str(limit),
+                "accept_due_at": rules.deadlines.accept_due(now, urgency,
+                                                            rules.calendar).isoformat()}
+
     @api.get("/inbox", responses={403: REFUSALS[403]})
     async def inbox(who: UnitUser, cases: Cases, request: Request,
                     filter: Annotated[Literal["all", "new", "accepted", "due_soon", "overdue",

@@ -8,6 +8,8 @@ const Hotline = (() => {
   function translate() {
     document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
     document.querySelectorAll("[data-t]").forEach(el => { el.textContent = t(el.dataset.t); });
+    // data-tp: the placeholder of an input, in the page's language.
+    document.querySelectorAll("[data-tp]").forEach(el => { el.placeholder = t(el.dataset.tp); });
   }
   function toggle() {
     lang = lang === "zh" ? "en" : "zh";

@@ -34,6 +34,7 @@ class CaseRow:
     version: int
     stage: str
     stage_label: str
+    stage_label_en: str
     created_at: str
     caller: str | None
     request_type: str | None
@@ -67,7 +68,8 @@ def _row(ticket: Ticket, actor: Actor, now: datetime, supervised: bool,
                 and ticket.warn_at <= now)
     return CaseRow(
         ticket_id=ticket.ticket_id, version=ticket.version, stage=stage.value,
-        stage_label=LABELS[stage][0], created_at=ticket.created_at.isoformat(),
+        stage_label=LABELS[stage][0], stage_label_en=LABELS[stage][1],
+        created_at=ticket.created_at.isoformat(),
         caller=mask_number(ticket.caller) if masked_for(actor, ticket) else ticket.caller,
         request_type=ticket.request_type, category=ticket.category, urgency=ticket.urgency,
         summary=(ticket.summary or "")[:120], confidential=ticket.confidential,

@@ -168,8 +168,28 @@ def case_view(session: Session, ticket: Ticket, actor: Actor, now: datetime,
         events=[EventView(e.at, e.action, ACTION_LABELS[Action(e.action)][0], e.actor,
                           e.actor_role, e.unit_code, e.from_stage, e.to_stage, e.note)
                 for e in events],
-        actions=[a.value for a in allowed_actions(stage)],
+        actions=[a.value for a in allowed_actions(stage) if _may(actor, a, assignments)],
     )
+
+
+UNIT_ACTIONS = frozenset({Action.ACCEPT, Action.SEND_BACK, Action.PASS_DOWN, Action.PROGRESS,
+                          Action.REPLY})
+STAFF_ACTIONS = {
+    "agent": frozenset({Action.CLOSE_DIRECT, Action.DISPATCH, Action.CALLBACK}),
+    "dispatcher": frozenset({Action.CLOSE_DIRECT, Action.DISPATCH, Action.CALLBACK,
+                             Action.ARCHIVE}),
+}
+
+
+def _may(actor: Actor, action: Action, assignments: list[Assignment]) -> bool:
+    """Whether the viewer could try this action (the action itself has the last word)."""
+    if actor.role == UNIT:
+        return action in UNIT_ACTIONS and any(
+            a.unit_code == actor.unit and a.state in ("dispatched", "accepted")
+            for a in assignments)
+    if actor.role in ("supervisor", "admin"):
+        return action not in UNIT_ACTIONS
+    return action in STAFF_ACTIONS.get(actor.role, frozenset())
 
 
 def audit_views(session: Session, tickets: list[Ticket], actor: Actor, route: str,

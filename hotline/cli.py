@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import sys
+from datetime import date
 
 import redis
 
@@ -128,7 +129,23 @@ def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
     for name, text in health.items():
         print(f"  {name:<9} {text}")
     print(f"  {'asr jobs':<9} {transcription_status(settings)}")
+    print(f"  {'calendar':<9} {calendar_status()}")
     return 0 if all(text.startswith("up") for text in health.values()) else 1
+
+
+def calendar_status(today: date | None = None) -> str:
+    """Whether China's official calendar (chinese-calendar) knows this year and the next:
+    deadlines in working days need it, and the package gets each year when the State Council
+    publishes it (in a year it does not know, Monday to Friday counts)."""
+    from deadlines.workdays import official_calendar_covers
+
+    year = (today or date.today()).year
+    missing = [y for y in (year, year + 1) if not official_calendar_covers(y)]
+    if not missing:
+        return f"official holidays known for {year} and {year + 1}"
+    return (f"official holidays NOT known for {', '.join(map(str, missing))}: deadlines count "
+            "Monday to Friday there; upgrade chinese-calendar, or list the days in the "
+            "local days file (HOTLINE_LOCAL_DAYS_FILE)")
 
 
 # What tests/unit runs on the host: redis-server (tests/support/redis_server.py), espeak-ng

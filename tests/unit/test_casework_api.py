@@ -15,8 +15,8 @@ from accounts.auth import Auth
 from accounts.tokens import Principal, TokenSigner
 from casework.service import Casework
 from hotline.api import deps
-from hotline.api.routes import casework as casework_api
 from hotline.api.plain_errors import install_plain_validation_errors
+from hotline.api.routes import casework as casework_api
 from hotline.api.routes import units as units_api
 from infra.settings import Settings
 from tests.unit.test_casework_workflow import answered_call

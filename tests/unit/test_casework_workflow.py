@@ -298,6 +298,11 @@ def test_a_unit_sees_only_its_own_and_its_childrens_tickets(
             casework.act(to_street, actor, accept)
     # The parent sees it but may not act for its child; an agent cannot act as a unit.
     assert casework.view(to_street, LIXIA, "test").stage == "dispatched"
+    assert casework.view(to_street, LIXIA, "test").actions == []
+    assert casework.view(to_street, QUANCHENG, "test").actions == [
+        "accept", "send_back", "pass_down", "progress", "reply"]
+    assert casework.view(to_street, AGENT, "test").actions == []
+    assert "supervise" in casework.view(to_street, SUPERVISOR, "test").actions
     with pytest.raises(NotAllowed):
         casework.act(to_street, LIXIA, accept)
     with pytest.raises(NotAllowed):

@@ -262,3 +262,14 @@ def test_between_agrees_with_counting_day_by_day(calendar: WorkCalendar, a: date
 @given(st.dates(min_value=date(2004, 1, 1), max_value=date(2026, 12, 31)))
 def test_covered_years_agree_with_chinese_calendar(day: date) -> None:
     assert CALENDAR.is_workday(day) is chinese_calendar.is_workday(day)
+
+
+def test_hotline_status_says_when_the_official_calendar_runs_out() -> None:
+    from datetime import date
+
+    from hotline.cli import calendar_status
+
+    assert calendar_status(date(2025, 5, 1)) == "official holidays known for 2025 and 2026"
+    warning = calendar_status(date(2026, 12, 2))
+    assert warning.startswith("official holidays NOT known for 2027")
+    assert "upgrade chinese-calendar" in warning

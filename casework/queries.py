@@ -130,15 +130,28 @@ def unit_notices(session: Session, actor: Actor, directory: Directory,
             for n, ticket_id in rows]
 
 
-def dispatch_queue(session: Session, actor: Actor, now: datetime,
-                   limit: int = 50) -> list[tuple[Ticket, CaseRow]]:
-    """What the dispatch desk handles: tickets sent back, and answered calls the agent left
-    neither answered on the call (直办) nor dispatched (转办)."""
-    rows = session.execute(
-        select(Ticket, _open_supervision()).where(or_(
+DeskList = Literal["dispatch", "callback", "archive"]
+DESK_LISTS: tuple[str, ...] = ("dispatch", "callback", "archive")
+
+
+def dispatch_queue(session: Session, actor: Actor, now: datetime, limit: int = 50,
+                   which: DeskList = "dispatch") -> list[tuple[Ticket, CaseRow]]:
+    """What the dispatch desk handles, oldest first:
+    dispatch  tickets sent back, and answered calls the agent left neither answered on the
+              call (直办) nor dispatched (转办);
+    callback  tickets every unit has replied to: the citizen is to be called back (回访);
+    archive   tickets answered on the call or confirmed by the callback: to be archived."""
+    if which == "dispatch":
+        where: Any = or_(
             Ticket.stage == Stage.RETURNED.value,
             and_(Ticket.stage == Stage.INTAKE.value, Ticket.status == "closed",
-                 Ticket.outcome == "answered")))
+                 Ticket.outcome == "answered"))
+    elif which == "callback":
+        where = Ticket.stage == Stage.REPLIED.value
+    else:
+        where = Ticket.stage.in_((Stage.DIRECT.value, Stage.CALLBACK_DONE.value))
+    rows = session.execute(
+        select(Ticket, _open_supervision()).where(where)
         .order_by(Ticket.created_at, Ticket.id).limit(limit)).all()
     return [(t, _row(t, actor, now, bool(sup))) for t, sup in rows]
 

@@ -78,10 +78,11 @@ class Casework:
             return {"tickets": self._listed(session, rows, actor, route), "next": cursor,
                     "notices": notices}
 
-    def dispatch_queue(self, actor: Actor, limit: int, route: str) -> list[dict[str, Any]]:
+    def dispatch_queue(self, actor: Actor, limit: int, route: str,
+                       which: queries.DeskList = "dispatch") -> list[dict[str, Any]]:
         with Session(self.engine) as session, session.begin():
             return self._listed(session, queries.dispatch_queue(session, actor, self.now,
-                                                                limit), actor, route)
+                                                                limit, which), actor, route)
 
     def clock_list(self, actor: Actor, which: Literal["overdue", "due_soon", "supervised"],
                    limit: int, route: str) -> list[dict[str, Any]]:

@@ -124,6 +124,8 @@ def test_the_whole_life_of_a_dispatched_ticket(store: TicketStore, casework: Cas
     assert run(casework, ticket_id, QUANCHENG, lambda c: reply(c, "已恢复供水", True)) == \
         "in_progress"  # the co-unit has not replied yet
     assert run(casework, ticket_id, WATER, lambda c: reply(c, "管网已修复", True)) == "replied"
+    assert [r["ticket_id"] for r in casework.dispatch_queue(DISPATCHER, 50, "t", "callback")
+            ] == [ticket_id]
     # The citizen is not satisfied: 重办, back to the primary unit, a new round.
     assert run(casework, ticket_id, DISPATCHER,
                lambda c: callback(c, solved=True, satisfied=False, note="水压仍低")) == \
@@ -134,7 +136,10 @@ def test_the_whole_life_of_a_dispatched_ticket(store: TicketStore, casework: Cas
         "replied"
     assert run(casework, ticket_id, DISPATCHER,
                lambda c: callback(c, solved=True, satisfied=True)) == "callback_done"
+    assert [r["ticket_id"] for r in casework.dispatch_queue(DISPATCHER, 50, "t", "archive")
+            ] == [ticket_id]
     assert run(casework, ticket_id, SUPERVISOR, archive) == "archived"
+    assert casework.dispatch_queue(DISPATCHER, 50, "t", "archive") == []
     view = casework.view(ticket_id, SUPERVISOR, "test")
     assert [(e.action, e.from_stage, e.to_stage) for e in view.events] == [
         ("dispatch", "intake", "dispatched"),

@@ -278,12 +278,15 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
                                        route_of(request))
 
     @api.get("/dispatch/queue")
-    async def dispatch_queue(who: Desk, cases: Cases, request: Request,
-                             limit: Limit = 50) -> list[dict[str, Any]]:
-        """The dispatch desk's queue: tickets sent back, and answered calls left neither
-        直办 nor 转办, oldest first."""
+    async def dispatch_queue(
+            who: Desk, cases: Cases, request: Request, limit: Limit = 50,
+            which: Annotated[Literal["dispatch", "callback", "archive"],
+                             Query(alias="list")] = "dispatch") -> list[dict[str, Any]]:
+        """The dispatch desk's lists, oldest first: ``dispatch`` (sent back, and answered
+        calls left neither 直办 nor 转办), ``callback`` (every unit replied: 回访 due),
+        ``archive`` (直办, or confirmed by the callback: to archive)."""
         return await asyncio.to_thread(cases.dispatch_queue, actor_of(who), limit,
-                                       route_of(request))
+                                       route_of(request), which)
 
     @api.get("/supervision/cases")
     async def supervision_cases(

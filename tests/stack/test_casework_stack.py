@@ -9,11 +9,13 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casework.models import ConfidentialView
@@ -126,3 +128,43 @@ def test_a_unit_user_needs_a_known_unit(sqlite_stack: Stack) -> None:
     done = subprocess.run(argv, input="pw\n", env=stack.env, cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "needs its unit" in done.stderr
+
+
+def test_the_background_service_escalates_an_overdue_ticket_once(
+        sqlite_stack: Stack) -> None:
+    """The clocks run in the real background service: a dispatched ticket whose deadline
+    has passed is put under 督办 within seconds, once, and its unit is told."""
+    stack = sqlite_stack
+    channel = f"clock-{secrets.token_hex(4)}"
+    ticket_id = stack.tickets.open_ticket(caller="13900000999", dialled="12345",
+                                          channel_id=channel)
+    stack.tickets.mark_answered(ticket_id, seat="seat-036", at=datetime.now(UTC))
+    stack.tickets.close(ticket_id, outcome="answered", at=datetime.now(UTC), seat="seat-036")
+    api = f"{stack.api_url}/api"
+    agent = login_as(stack, "clock-agent", "agent", "seat-036")
+    unit = login_as(stack, "clock-unit", "unit", unit="370100-swj")
+    boss = login_as(stack, "clock-boss", "supervisor")
+    saved = httpx.put(f"{api}/tickets/{ticket_id}/form", headers=agent, json={
+        "request_type": "求助", "category": "050101", "summary": "水管爆裂",
+        "disposition": "转办", "unit": "370100-swj"})
+    assert saved.status_code == 200, saved.text
+    # The deadline moves into the past (as if the days went by).
+    with Session(stack.tickets.engine) as session, session.begin():
+        session.execute(update(Ticket).where(Ticket.ticket_id == ticket_id).values(
+            due_at=datetime.now(UTC) - timedelta(minutes=1),
+            warn_at=datetime.now(UTC) - timedelta(hours=1)))
+
+    def supervised() -> list[str]:
+        rows = httpx.get(f"{api}/supervision/cases", params={"list": "supervised"},
+                         headers=boss).json()
+        return [row["ticket_id"] for row in rows]
+
+    wait_for(lambda: ticket_id in supervised(), 20, "the clock's 督办")
+    case = httpx.get(f"{api}/cases/{ticket_id}", headers=unit).json()
+    assert case["supervised"] and case["overdue"]
+    time.sleep(3)  # three more sweeps: nothing more happens
+    case = httpx.get(f"{api}/cases/{ticket_id}", headers=boss).json()
+    clock_events = [e["action"] for e in case["events"] if e["actor"] == "clock"]
+    assert clock_events == ["supervise"], clock_events
+    notices = httpx.get(f"{api}/inbox", headers=unit).json()["notices"]
+    assert [n["kind"] for n in notices if n["ticket_id"] == ticket_id].count("supervised") == 1

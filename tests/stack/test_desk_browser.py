@@ -175,8 +175,23 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
             Select(browser.find_element(By.ID, "category")).select_by_value("050402")
             Select(browser.find_element(By.ID, "urgency")).select_by_value("紧急")
             browser.find_element(By.CSS_SELECTOR, 'input[value="转办"]').click()
+            # The deadline shows before dispatch; the category list can be searched.
+            wait.until(lambda b: text(b, "#deadline").startswith("若现在转办，办理期限："))
+            browser.find_element(By.ID, "category-search").send_keys("公积金")
+            assert js(browser, "return [...document.querySelectorAll('#category option')]"
+                               ".filter(o => o.value && !o.hidden).every(o => "
+                               "o.textContent.includes('公积金'))")
+            Select(browser.find_element(By.ID, "district")).select_by_value("370102")
+            wait.until(lambda b: len(Select(b.find_element(By.ID, "street")).options) > 1)
+            Select(browser.find_element(By.ID, "street")).select_by_value("370102004")
+            browser.find_element(By.ID, "address").send_keys("泉城路1号")
+            browser.find_element(By.ID, "confidential").click()
             browser.find_element(By.ID, "save").click()
             wait.until(lambda b: text(b, "#saved") == "已保存")
+            # Dispatched at once: the agent's own list shows it so.
+            wait.until(lambda b: js(b, "return !!document.querySelector("
+                                       f"'#my-tickets tr[data-ticket=\"{first_ticket}\"]"
+                                       "[data-stage=dispatched]')"))
             assert first.wait(timeout=30) == 0
         wait.until(lambda b: text(b, "#state") == "就绪")
         wait.until(lambda b: disabled(b, "#transfer-go"))  # the call is over
@@ -240,6 +255,8 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
     assert first_form is not None and second_form is not None
     assert (first_form.summary, first_form.urgency, first_form.disposition) == (
         "第一通：咨询公积金提取", "紧急", "转办")
+    assert (first_form.district, first_form.street, first_form.address,
+            first_form.confidential) == ("370102", "370102004", "泉城路1号", True)
     assert (second_form.summary, second_form.category) == ("第二通：已转供水", "050402")
 
 

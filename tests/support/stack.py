@@ -44,6 +44,8 @@ TEST_ENV = {
     # Most tests call from one number many times: the harassing-caller rule is off, and the
     # test of it turns it on through the supervisor API (Redis is flushed between tests).
     "HOTLINE_HARASS_MAX_CALLS": "0",
+    # The casework clocks sweep every second, so a test sees an urge or a 督办 at once.
+    "HOTLINE_CASEWORK_SWEEP_S": "1",
 }
 
 # seat_port is also importable from here (tests/stack/test_desk_browser.py takes it so).

@@ -27,6 +27,7 @@ PAGES = {
     "/wallboard": STATIC / "wallboard.html",
     "/desk": STATIC / "desk.html",
     "/inbox": STATIC / "inbox.html",
+    "/dispatch": STATIC / "dispatch.html",
     "/static/common.js": STATIC / "common.js",
     f"{DOCS_URL}/swagger-ui-bundle.js": DOCS_ASSETS / "swagger-ui-bundle.js",
     f"{DOCS_URL}/swagger-ui.css": DOCS_ASSETS / "swagger-ui.css",

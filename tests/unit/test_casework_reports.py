@@ -4,6 +4,7 @@ file and a real PostgreSQL: each figure is counted by hand below."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from casework.actions.reply import reply
 from casework.actions.send_back import send_back
 from casework.reports import RankingWeights, as_csv, direct_rate, ranking, report
 from casework.service import Casework
+from casework.workflow import CaseContext
 from hotline.api import deps
 from hotline.api.routes import case_reports as case_reports_api
 from hotline.api.routes.case_reports import weights_of
@@ -46,11 +48,15 @@ from tests.unit.test_casework_workflow import casework, clock  # noqa: E402  (fi
 MONTH = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC))
 
 
+def dispatch_to(case: CaseContext, unit: str) -> None:
+    dispatch(case, unit)
+
+
 def a_month(store: TicketStore, casework: Casework, clock: Clock) -> None:
     run = casework.workflow.run
     t1, t2, t3, t4, t5 = (answered_call(store) for _ in range(5))
     for ticket_id, unit in ((t1, "water"), (t2, "water"), (t3, "lixia"), (t4, "shizhong")):
-        run(ticket_id, AGENT, lambda c, unit=unit: dispatch(c, unit))
+        run(ticket_id, AGENT, partial(dispatch_to, unit=unit))
     run(t5, AGENT, lambda c: close_direct(c, "已告知"))
     clock.now = T0 + timedelta(hours=1)
     run(t1, WATER, accept)  # in time (one working day)

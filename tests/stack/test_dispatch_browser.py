@@ -22,6 +22,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support.accounts import add_user, login_as, token
 from tests.support.browser import ARTIFACTS
+from tests.support.page import attr, js, shown, text, timeline
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -31,26 +32,6 @@ CGJ, STHJJ = "370100-cgj", "370100-sthjj"  # 市城市管理局, 市生态环境
 SUPERVISOR_ONLY = ("do-urge", "do-supervise", "do-instruct")
 
 
-def js(chrome: webdriver.Chrome, script: str, *args: object) -> object:
-    return chrome.execute_script(script, *args)
-
-
-def text(chrome: webdriver.Chrome, selector: str) -> str:
-    return str(js(chrome, "const e = document.querySelector(arguments[0]);"
-                          " return e ? e.textContent.trim() : '';", selector))
-
-
-def attr(chrome: webdriver.Chrome, selector: str, name: str) -> str:
-    return str(js(chrome, "const e = document.querySelector(arguments[0]);"
-                          " return e ? (e.getAttribute(arguments[1]) || '') : '';",
-                  selector, name))
-
-
-def shown(chrome: webdriver.Chrome, selector: str) -> bool:
-    found = chrome.find_elements(By.CSS_SELECTOR, selector)
-    return bool(found) and found[0].is_displayed()
-
-
 def listed(chrome: webdriver.Chrome, which: str) -> list[str]:
     """The ticket ids of the list's rows, once the list shown is ``which``."""
     ids = js(chrome, "const t = document.querySelector('#list');"
@@ -58,12 +39,6 @@ def listed(chrome: webdriver.Chrome, which: str) -> list[str]:
                      " return [...t.querySelectorAll('tbody tr')].map(tr => tr.dataset.ticket);",
              which)
     return [str(i) for i in cast(list[str], ids)]
-
-
-def timeline(chrome: webdriver.Chrome) -> list[tuple[str, str]]:
-    items = js(chrome, "return [...document.querySelectorAll('#events li')]"
-                       ".map(li => [li.dataset.action, li.dataset.actor]);")
-    return [(str(a), str(b)) for a, b in cast(list[list[str]], items)]
 
 
 def sign_in(stack: Stack, chrome: webdriver.Chrome, user: str, password: str) -> WebDriverWait:

@@ -29,6 +29,7 @@ PAGES = {
     "/inbox": STATIC / "inbox.html",
     "/dispatch": STATIC / "dispatch.html",
     "/static/common.js": STATIC / "common.js",
+    "/static/casework.js": STATIC / "casework.js",
     f"{DOCS_URL}/swagger-ui-bundle.js": DOCS_ASSETS / "swagger-ui-bundle.js",
     f"{DOCS_URL}/swagger-ui.css": DOCS_ASSETS / "swagger-ui.css",
     f"{DOCS_URL}/redoc.standalone.js": DOCS_ASSETS / "redoc.standalone.js",

@@ -109,7 +109,10 @@ class Ticket(Base):
     # caller (tickets/search.py) read this index in their order (migration 0005).
     # The clocks' sweeps and the overdue lists read the open stages by deadline.
     __table_args__ = (Index("ix_tickets_caller_created_at", "caller", "created_at", "id"),
-                      Index("ix_tickets_stage_due_at", "stage", "due_at"))
+                      Index("ix_tickets_stage_due_at", "stage", "due_at"),
+                      # The reports read a period's dispatched and closed tickets.
+                      Index("ix_tickets_dispatched_at", "dispatched_at"),
+                      Index("ix_tickets_closed_at", "closed_at"))
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ticket_id} {self.status} channel={self.channel_id}>"

@@ -59,6 +59,8 @@ def upgrade() -> None:
         for column in ticket_columns():
             batch.add_column(column)
     op.create_index("ix_tickets_stage_due_at", "tickets", ["stage", "due_at"])
+    op.create_index("ix_tickets_dispatched_at", "tickets", ["dispatched_at"])
+    op.create_index("ix_tickets_closed_at", "tickets", ["closed_at"])
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("unit_code", sa.String(32), nullable=True))
 
@@ -181,6 +183,8 @@ def downgrade() -> None:
         op.drop_table(table)
     with op.batch_alter_table("users") as batch:
         batch.drop_column("unit_code")
+    op.drop_index("ix_tickets_closed_at", table_name="tickets")
+    op.drop_index("ix_tickets_dispatched_at", table_name="tickets")
     op.drop_index("ix_tickets_stage_due_at", table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
         for column in reversed(ticket_columns()):

@@ -144,9 +144,13 @@ def test_the_report_routes_give_json_and_csv_to_supervisors_only(
         for who in (as_("w", "unit", unit="water"), as_("a", "agent", seat="seat-001")):
             assert client.get("/api/reports/ranking", params={"month": "2026-11"},
                               headers=who).status_code == 403
-        for params in ({"month": "2026-13"}, {"month": "nov"}):
+        for params in ({"month": "2026-13"}, {"month": "nov"}, {"month": "0000-01"},
+                       {"month": "9999-12"}):
             assert client.get("/api/reports/ranking", params=params,
-                              headers=boss).status_code == 422
+                              headers=boss).status_code == 422, params
+        for day in ("9999-12-31", "0001-01-01"):
+            assert client.get("/api/reports/casework", headers=boss,
+                              params={"from": day, "to": day}).status_code == 422, day
         backwards = client.get("/api/reports/casework", headers=boss,
                                params={"from": "2026-11-30", "to": "2026-11-01"})
         assert backwards.status_code == 422 and "period" in backwards.text

@@ -18,6 +18,8 @@ from hotline.api.deps import Cases
 from infra.settings import Settings
 
 MAX_DAYS = 366
+# Periods the date arithmetic and the database can hold (year 0 or 9999 would overflow).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 def weights_of(text: str) -> RankingWeights:
@@ -37,6 +39,8 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
     weights = weights_of(settings.ranking_weights)
 
     def local_range(start: date, end: date) -> tuple[datetime, datetime]:
+        if not (FIRST_DAY <= start <= LAST_DAY and FIRST_DAY <= end <= LAST_DAY):
+            raise HTTPException(422, f"the period lies between {FIRST_DAY} and {LAST_DAY}")
         if end < start or (end - start).days > MAX_DAYS:
             raise HTTPException(422, f"the period is from ≤ to, at most {MAX_DAYS} days")
         return (datetime.combine(start, time(), zone),
@@ -70,6 +74,9 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
             format: Literal["json", "csv"] = "json") -> Any:
         """The month's units by score (百分制), best first, with the figures behind it."""
         year, number = (int(p) for p in month.split("-"))
+        if not FIRST_DAY.year <= year <= LAST_DAY.year:
+            raise HTTPException(422, f"the month lies between {FIRST_DAY:%Y-%m} and "
+                                     f"{LAST_DAY:%Y-%m}")
         first = date(year, number, 1)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         low, high = local_range(first, last)

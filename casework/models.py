@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.db import Base, UTCDateTime
@@ -18,9 +18,12 @@ from infra.db import Base, UTCDateTime
 ROLES: tuple[str, ...] = ("primary", "co")
 # An assignment's own state. Passed down (下派) and sent back (退回) end it; a new
 # assignment to the child unit (or a new dispatch) takes over.
+# Closed: the ticket was archived; the unit's part is over.
 ASSIGNMENT_STATES: tuple[str, ...] = ("dispatched", "accepted", "replied", "returned",
-                                      "passed_down", "withdrawn")
+                                      "passed_down", "withdrawn", "closed")
 ACTIVE_ASSIGNMENT_STATES: tuple[str, ...] = ("dispatched", "accepted", "replied")
+LIVE = "state IN ('dispatched', 'accepted', 'replied')"
+SEND_BACK = "action = 'send_back'"
 NOTICE_KINDS: tuple[str, ...] = ("dispatched", "urged", "supervised", "reopened", "instructed")
 
 
@@ -48,6 +51,9 @@ class Assignment(Base):
         # A unit's inbox: its live assignments, newest first.
         Index("ix_case_assignments_unit_state", "unit_code", "state", "dispatched_at"),
         Index("ix_case_assignments_ticket_pk", "ticket_pk"),
+        # The inbox's first page, newest first, over live parts only (bench.casework_scale).
+        Index("ix_case_assignments_unit_live", "unit_code", "id",
+              postgresql_where=text(LIVE), sqlite_where=text(LIVE)),
     )
 
 
@@ -67,7 +73,12 @@ class WorkflowEvent(Base):
     to_stage: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
-    __table_args__ = (Index("ix_workflow_events_ticket_pk_at", "ticket_pk", "at", "id"),)
+    __table_args__ = (
+        Index("ix_workflow_events_ticket_pk_at", "ticket_pk", "at", "id"),
+        # The reports' send-back rate, without reading every event.
+        Index("ix_workflow_events_send_back", "ticket_pk",
+              postgresql_where=text(SEND_BACK), sqlite_where=text(SEND_BACK)),
+    )
 
 
 class UnitNotice(Base):

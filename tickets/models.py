@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +38,8 @@ ABANDON_STAGES: tuple[str, ...] = ("greeting", "announcement", "queue", "ringing
 REQUEST_TYPES: tuple[str, ...] = ("咨询", "求助", "建议", "投诉", "举报")
 URGENCIES: tuple[str, ...] = ("一般", "紧急", "特急")
 DISPOSITIONS: tuple[str, ...] = ("直办", "转办")
+# The stages in which a ticket's deadline runs (casework/stages.py CLOCK_STAGES).
+CLOCK_STAGES_SQL = "stage IN ('dispatched', 'in_progress')"
 
 
 class Ticket(Base):
@@ -112,7 +115,11 @@ class Ticket(Base):
                       Index("ix_tickets_stage_due_at", "stage", "due_at"),
                       # The reports read a period's dispatched and closed tickets.
                       Index("ix_tickets_dispatched_at", "dispatched_at"),
-                      Index("ix_tickets_closed_at", "closed_at"))
+                      Index("ix_tickets_closed_at", "closed_at"),
+                      # The clocks' sweeps and the overdue / due-soon lists, in due order.
+                      Index("ix_tickets_clock_due_at", "due_at", "id",
+                            postgresql_where=text(CLOCK_STAGES_SQL),
+                            sqlite_where=text(CLOCK_STAGES_SQL)))
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ticket_id} {self.status} channel={self.channel_id}>"

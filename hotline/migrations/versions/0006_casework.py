@@ -61,6 +61,9 @@ def upgrade() -> None:
     op.create_index("ix_tickets_stage_due_at", "tickets", ["stage", "due_at"])
     op.create_index("ix_tickets_dispatched_at", "tickets", ["dispatched_at"])
     op.create_index("ix_tickets_closed_at", "tickets", ["closed_at"])
+    clock = sa.text("stage IN ('dispatched', 'in_progress')")
+    op.create_index("ix_tickets_clock_due_at", "tickets", ["due_at", "id"],
+                    postgresql_where=clock, sqlite_where=clock)
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("unit_code", sa.String(32), nullable=True))
 
@@ -85,6 +88,9 @@ def upgrade() -> None:
     op.create_index("ix_case_assignments_unit_state", "case_assignments",
                     ["unit_code", "state", "dispatched_at"])
     op.create_index("ix_case_assignments_ticket_pk", "case_assignments", ["ticket_pk"])
+    live = sa.text("state IN ('dispatched', 'accepted', 'replied')")
+    op.create_index("ix_case_assignments_unit_live", "case_assignments", ["unit_code", "id"],
+                    postgresql_where=live, sqlite_where=live)
 
     op.create_table(
         "workflow_events",
@@ -103,6 +109,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_workflow_events_ticket_pk_at", "workflow_events",
                     ["ticket_pk", "at", "id"])
+    send_back = sa.text("action = 'send_back'")
+    op.create_index("ix_workflow_events_send_back", "workflow_events", ["ticket_pk"],
+                    postgresql_where=send_back, sqlite_where=send_back)
 
     op.create_table(
         "unit_notices",
@@ -183,6 +192,7 @@ def downgrade() -> None:
         op.drop_table(table)
     with op.batch_alter_table("users") as batch:
         batch.drop_column("unit_code")
+    op.drop_index("ix_tickets_clock_due_at", table_name="tickets")
     op.drop_index("ix_tickets_closed_at", table_name="tickets")
     op.drop_index("ix_tickets_dispatched_at", table_name="tickets")
     op.drop_index("ix_tickets_stage_due_at", table_name="tickets")

@@ -467,8 +467,8 @@ class Case:
         if at <= end and self.stage == "callback_done":
             at = self.when(at)
             self.event(at, "archive", "dispatcher-01", "dispatcher", None, "archived")
-            for a in self.active():
-                a[11] = a[11] or at
+            for a in self.active():  # the units' parts are over (casework/actions/archive.py)
+                a[3], a[11] = "closed", a[11] or at
 
     # the actions
     def dispatch(self, at: int, primary: str, co: list[str], actor: str, role: str) -> None:

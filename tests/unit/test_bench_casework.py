@@ -73,7 +73,10 @@ def test_every_dispatch_has_its_primary_and_its_events_in_order(
         events.setdefault(pk, []).append((from_stage, to_stage))
     live_primaries = Counter(pk for (pk,) in rows(
         url, "SELECT ticket_pk FROM case_assignments WHERE role = 'primary' AND state IN "
-             "('dispatched', 'accepted', 'replied')"))
+             "('dispatched', 'accepted', 'replied', 'closed')"))
+    closed = {pk for (pk,) in rows(url, "SELECT ticket_pk FROM case_assignments "
+                                        "WHERE state = 'closed'")}
+    assert closed == {pk for pk, (stage, _, d) in tickets.items() if stage == "archived" and d}
     for pk, (stage, version, dispatched) in tickets.items():
         chain = events.get(pk, [])
         assert len(chain) == version

@@ -79,7 +79,8 @@ def test_ami_and_redis_listen_on_loopback_only(sqlite_stack: Stack) -> None:
 # -- API: every route needs a token ------------------------------------------------------
 
 PUBLIC = {"/health", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc",
-          "/api/auth/token", "/", "/wallboard", "/desk", "/static/common.js",
+          "/api/auth/token", "/", "/wallboard", "/desk", "/inbox", "/dispatch", "/reports",
+          "/static/common.js", "/static/casework.js",
           "/static/docs/swagger-ui-bundle.js", "/static/docs/swagger-ui.css",
           "/static/docs/redoc.standalone.js", "/static/docs/favicon.png"}
 PATH_VALUES = {"seat": "seat-001", "name": "seat-001", "ticket_id": "T00000000-0001"}

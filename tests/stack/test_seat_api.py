@@ -46,7 +46,7 @@ def test_token_needs_the_right_password(stack: Stack) -> None:
     assert httpx.post(url, json={"username": "agent053"}).status_code == 422
     me = httpx.get(f"{stack.api_url}/api/auth/me", headers={
         "Authorization": f"Bearer {token(stack, 'agent053', password)}"})
-    assert me.json() == {"name": "agent053", "role": "agent", "seat": "seat-053"}
+    assert me.json() == {"name": "agent053", "role": "agent", "seat": "seat-053", "unit": None}
     # The password is stored hashed, never as given.
     raw = stack.tickets.engine.connect().exec_driver_sql(
         "SELECT password_hash FROM users WHERE name = 'agent053'").scalar_one()

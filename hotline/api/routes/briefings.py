@@ -8,7 +8,7 @@ import asyncio
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Path, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -27,6 +27,8 @@ from infra.settings import Settings
 from tickets.taxonomy import load_taxonomy
 
 TicketIds = Field(min_length=1, max_length=MAX_ITEMS)
+# A briefing's id as the databases hold it (an integer column: beyond it, no briefing).
+BriefingId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class BriefingIn(BaseModel):
@@ -77,14 +79,14 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
         return list(await call(briefings(cases).recent, actor_of(who)))
 
     @api.get("/briefings/{briefing_id}", responses={404: {"description": "no such briefing"}})
-    async def get_briefing(briefing_id: int, who: Supervisor,
+    async def get_briefing(briefing_id: BriefingId, who: Supervisor,
                            cases: Cases) -> dict[str, Any]:
         """A briefing: each ticket's request, units, result and the leaders' 批示."""
         return dict(await call(briefings(cases).get, actor_of(who), briefing_id))
 
     @api.get("/briefings/{briefing_id}/download",
              responses={404: {"description": "no such briefing"}})
-    async def download_briefing(briefing_id: int, who: Supervisor, cases: Cases,
+    async def download_briefing(briefing_id: BriefingId, who: Supervisor, cases: Cases,
                                 format: Literal["html", "csv"] = "html") -> Response:
         """The briefing as a printable page (HTML) or a table (CSV)."""
         media, document = await call(briefings(cases).download, actor_of(who), briefing_id,
@@ -96,7 +98,7 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
     @api.post("/briefings/{briefing_id}/instructions",
               responses={404: {"description": "no such briefing, or ticket not in it"},
                          409: {"description": "the ticket is archived"}})
-    async def record_instructions(briefing_id: int, body: InstructionsIn, who: Supervisor,
+    async def record_instructions(briefing_id: BriefingId, body: InstructionsIn, who: Supervisor,
                                   cases: Cases) -> dict[str, Any]:
         """The leaders' 批示 on one ticket of the briefing, recorded on the ticket too."""
         return dict(await call(briefings(cases).record_instructions, actor_of(who),

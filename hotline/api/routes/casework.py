@@ -45,7 +45,8 @@ from tickets.ids import is_ticket_id
 Note = Field(default="", max_length=MAX_NOTE)
 Required = Field(min_length=1, max_length=MAX_NOTE)
 UnitCode = Field(min_length=1, max_length=32)
-Version = Field(default=None, ge=0, description="the ticket version the user last saw")
+Version = Field(default=None, ge=0, le=2**31 - 1,
+                description="the ticket version the user last saw")
 
 
 class VersionIn(BaseModel):
@@ -266,7 +267,8 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
                     filter: Annotated[Literal["all", "new", "accepted", "due_soon", "overdue",
                                               "supervised"], Query()] = "all",
                     limit: Limit = 50,
-                    before: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+                    before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+                    ) -> dict[str, Any]:
         """The unit's tickets (its own and its child units'): new, accepted, due soon,
         overdue, under 督办; newest first, a page at a time (``next`` is the cursor), and
         its recent notices."""

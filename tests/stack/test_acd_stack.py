@@ -96,7 +96,9 @@ def test_seat_that_unregisters_gets_no_offers(stack: Stack, tmp_path: Path) -> N
         register(0)
 
 
-def test_waiting_caller_hears_position_and_wait(stack: Stack, tmp_path: Path) -> None:
+def test_waiting_caller_hears_position_and_wait(sqlite_stack: Stack, tmp_path: Path) -> None:
+    # Once, on SQLite: what it checks does not depend on the database.
+    stack = sqlite_stack
     stack.configure_acd(announce_every_s=2)
     with Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
               local_port=seat_port(30), variables={"ring_ms": "100"}, workdir=tmp_path,

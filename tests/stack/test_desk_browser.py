@@ -103,7 +103,10 @@ def outcomes(chrome: webdriver.Chrome) -> list[str]:
 
 
 def test_desk_before_a_call_pause_menu_from_the_settings(
-        stack: Stack, browser: webdriver.Chrome) -> None:
+        sqlite_stack: Stack, browser: webdriver.Chrome) -> None:
+    # Once, on SQLite: the page does not depend on the database; the form's writes are
+    # tested on both in tests/unit (test_casework_api.py, test_ticket_access.py).
+    stack = sqlite_stack
     ARTIFACTS.mkdir(exist_ok=True)
     password = open_desk(stack, browser, "desk044", "seat-044")
     wait = WebDriverWait(browser, 20)
@@ -154,7 +157,10 @@ def test_desk_before_a_call_pause_menu_from_the_settings(
 
 
 def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
-        stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
+        sqlite_stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
+    # Once, on SQLite: the page does not depend on the database; the form's writes are
+    # tested on both in tests/unit (test_casework_api.py, test_ticket_access.py).
+    stack = sqlite_stack
     ARTIFACTS.mkdir(exist_ok=True)
     open_desk(stack, browser, "desk045", "seat-045")
     wait = WebDriverWait(browser, 30)
@@ -261,7 +267,10 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
 
 
 def test_desk_actions_follow_the_state_through_calls_and_the_history_is_in_words(
-        stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
+        sqlite_stack: Stack, browser: webdriver.Chrome, tmp_path: Path) -> None:
+    # Once, on SQLite: the page does not depend on the database; the form's writes are
+    # tested on both in tests/unit (test_casework_api.py, test_ticket_access.py).
+    stack = sqlite_stack
     ARTIFACTS.mkdir(exist_ok=True)
     number = "13900000071"
     stack.configure_acd(wrapup_s=300)  # wrap-up lasts until the agent ends it

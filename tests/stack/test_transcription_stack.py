@@ -36,8 +36,18 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture
-def workers(tmp_path: Path) -> Iterator[list[AsrWorker]]:
-    """Workers a test starts; all stopped at its end."""
+def workers(stack: Stack, tmp_path: Path) -> Iterator[list[AsrWorker]]:
+    """Workers a test starts; all stopped at its end. The jobs earlier tests' calls queued
+    (no worker ran then) are set aside first: a worker takes the oldest job first, and a
+    whole session's backlog would keep it from this test's call for minutes."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from tickets.models import Transcription
+
+    with Session(stack.tickets.engine) as session, session.begin():
+        session.execute(update(Transcription).where(Transcription.status == "queued")
+                        .values(status="failed", reason="set aside: an earlier test's job"))
     started: list[AsrWorker] = []
     yield started
     for worker in started:

@@ -43,21 +43,21 @@ class Casework:
         self.workflow.run(ticket_id, actor, action, expected_version=version)
         return self.view(ticket_id, actor, route)
 
+    def _seen_ticket(self, session: Session, ticket_id: str, actor: Actor) -> Ticket:
+        """The ticket, if the actor may see it; otherwise, for them, there is none."""
+        ticket = session.scalars(
+            select(Ticket).where(Ticket.ticket_id == ticket_id)).one_or_none()
+        if ticket is None or not queries.may_see(session, actor, ticket, self.rules.directory):
+            raise CaseNotFound(ticket_id)
+        return ticket
+
     def _visible(self, ticket_id: str, actor: Actor) -> None:
         with Session(self.engine) as session:
-            ticket = session.scalars(
-                select(Ticket).where(Ticket.ticket_id == ticket_id)).one_or_none()
-            if ticket is None or not queries.may_see(session, actor, ticket,
-                                                     self.rules.directory):
-                raise CaseNotFound(ticket_id)
+            self._seen_ticket(session, ticket_id, actor)
 
     def view(self, ticket_id: str, actor: Actor, route: str) -> CaseView:
         with Session(self.engine) as session, session.begin():
-            ticket = session.scalars(
-                select(Ticket).where(Ticket.ticket_id == ticket_id)).one_or_none()
-            if ticket is None or not queries.may_see(session, actor, ticket,
-                                                     self.rules.directory):
-                raise CaseNotFound(ticket_id)
+            ticket = self._seen_ticket(session, ticket_id, actor)
             now = self.now
             audit_views(session, [ticket], actor, route, now)
             return case_view(session, ticket, actor, now, self.rules.directory,

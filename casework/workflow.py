@@ -15,7 +15,7 @@ leaves the rest to :meth:`Workflow.run`, which:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -211,10 +211,6 @@ class Workflow:
             context = CaseContext(session, ticket, assignments, actor, self.clock(),
                                   self.rules)
             return action(context)
-
-    def run_many(self, ticket_ids: Iterable[str], actor: Actor,
-                 action: Callable[[CaseContext], T]) -> list[T]:
-        return [self.run(ticket_id, actor, action) for ticket_id in ticket_ids]
 
 
 class _LostRace(Exception):

@@ -107,6 +107,12 @@ def http_error(exc: CaseworkError | IllegalTransition) -> HTTPException:
     return HTTPException(code, str(exc))
 
 
+def require_ticket_id(ticket_id: str) -> None:
+    """A malformed id names no ticket: 404 without a query."""
+    if not is_ticket_id(ticket_id):
+        raise HTTPException(404, f"没有工单 {ticket_id} (no ticket {ticket_id})")
+
+
 def actor_of(who: Principal) -> Actor:
     return Actor(who.name, who.role, who.seat, who.unit)
 
@@ -135,8 +141,7 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
     async def act(cases: Casework, ticket_id: str, who: Principal, request: Request,
                   action: Callable[[CaseContext], object], version: int | None
                   ) -> dict[str, Any]:
-        if not is_ticket_id(ticket_id):
-            raise HTTPException(404, f"没有工单 {ticket_id} (no ticket {ticket_id})")
+        require_ticket_id(ticket_id)
         try:
             view = await asyncio.to_thread(cases.act, ticket_id, actor_of(who), action,
                                            version, route_of(request))
@@ -150,8 +155,7 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
         """The ticket's handling: stage, deadline and standing, the units it went to and
         their answers, every workflow event, what may be done next. A unit sees only the
         tickets sent to it or to units under it, and a confidential one masked."""
-        if not is_ticket_id(ticket_id):
-            raise HTTPException(404, f"没有工单 {ticket_id} (no ticket {ticket_id})")
+        require_ticket_id(ticket_id)
         try:
             view = await asyncio.to_thread(cases.view, ticket_id, actor_of(who),
                                            route_of(request))

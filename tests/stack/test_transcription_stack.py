@@ -38,16 +38,27 @@ pytestmark = pytest.mark.stack
 @pytest.fixture
 def workers(stack: Stack, tmp_path: Path) -> Iterator[list[AsrWorker]]:
     """Workers a test starts; all stopped at its end. The jobs earlier tests' calls queued
-    (no worker ran then) are set aside first: a worker takes the oldest job first, and a
-    whole session's backlog would keep it from this test's call for minutes."""
+    (no worker ran then) are set aside first, and so are the answered tickets they left
+    with no job: a worker takes the oldest job first, and a whole session's backlog would
+    keep it from this test's call for minutes."""
     from sqlalchemy import update
     from sqlalchemy.orm import Session
 
     from tickets.models import Transcription
 
+    set_aside = "set aside: an earlier test's job"
     with Session(stack.tickets.engine) as session, session.begin():
         session.execute(update(Transcription).where(Transcription.status == "queued")
-                        .values(status="failed", reason="set aside: an earlier test's job"))
+                        .values(status="failed", reason=set_aside))
+    # Answered tickets that earlier tests wrote with no job (through the store, no
+    # recordings) too: a starting worker's lost-job scan would queue each one and wait
+    # asr_recording_wait_s for recordings that never come.
+    store, now = TranscriptionStore(stack.tickets), datetime.now(UTC)
+    while lost := store.answered_without_transcription(
+            ended_before=now + timedelta(minutes=1), ended_after=now - timedelta(days=2),
+            limit=500):
+        for ticket_id in lost:
+            store.try_failed(ticket_id, reason=set_aside, final=True)
     started: list[AsrWorker] = []
     yield started
     for worker in started:

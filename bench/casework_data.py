@@ -490,6 +490,7 @@ class Case:
         for a in self.active():
             a[3], a[11] = "withdrawn", at
         self.t["due_at"] = self.t["warn_at"] = self.t["accept_due_at"] = None
+        self.t["sent_back"] = True
         self.event(at, "send_back", f"unit-{unit}", "unit", unit, "returned", "非本单位职责")
         return at
 
@@ -654,9 +655,10 @@ class Generator:
             ("answered_at", "ended_at", "seat", "abandon_stage", "wait_seconds",
              "talk_seconds", "request_type", "category", "urgency", "summary", "disposition",
              "unit", "district", "street", "address", "contact_number", "citizen_name",
-             "dispatched_at", "due_at", "warn_at", "accept_due_at", "replied_at",
-             "replied_on_time", "callback_solved", "callback_satisfied", "closed_at"))
-        t["reopen_count"], t["confidential"] = 0, False
+             "dispatched_at", "due_at", "warn_at", "accept_due_at", "first_unit_code",
+             "first_accepted_at", "replied_at", "replied_on_time", "callback_solved",
+             "callback_satisfied", "closed_at"))
+        t["reopen_count"], t["confidential"], t["sent_back"] = 0, False, False
         stage, version, outcome = "intake", 0, "answered"
         wait = rng.expovariate(1 / 18.0)
         if rng.random() < ABANDONED:
@@ -698,6 +700,9 @@ class Generator:
                 case = Case(self, pk, t)
                 case.run(f"agent-{seat_n:03d}")
                 stage, version = case.stage, case.version
+                # What the actions keep on the ticket for the reports (the first primary).
+                first = next(a for a in case.a if a[2] == "primary")
+                t["first_unit_code"], t["first_accepted_at"] = first[1], first[6]
                 self.flush_case(pk, case)
             else:
                 t["disposition"] = "直办"
@@ -720,7 +725,9 @@ class Generator:
             opt(t["disposition"]), opt(t["unit"]), opt(t["district"]), opt(t["street"]),
             opt(t["address"]), opt(t["contact_number"]), opt(t["citizen_name"]),
             opt(t["confidential"]), stage, str(version), T(t["dispatched_at"]), T(t["due_at"]),
-            T(t["warn_at"]), T(t["accept_due_at"]), str(t["reopen_count"]), T(t["replied_at"]),
+            T(t["warn_at"]), T(t["accept_due_at"]), opt(t["first_unit_code"]),
+            T(t["first_accepted_at"]), opt(t["sent_back"]), str(t["reopen_count"]),
+            T(t["replied_at"]),
             opt(t["replied_on_time"]), opt(t["callback_solved"]), opt(t["callback_satisfied"]),
             T(t["closed_at"]))))
 
@@ -745,7 +752,8 @@ COLUMNS = {
                 "abandon_stage, wait_seconds, talk_seconds, request_type, category, urgency, "
                 "summary, disposition, unit, district, street, address, contact_number, "
                 "citizen_name, confidential, stage, version, dispatched_at, due_at, warn_at, "
-                "accept_due_at, reopen_count, replied_at, replied_on_time, callback_solved, "
+                "accept_due_at, first_unit_code, first_accepted_at, sent_back, reopen_count, "
+                "replied_at, replied_on_time, callback_solved, "
                 "callback_satisfied, closed_at"),
     "case_assignments": ("id, ticket_pk, unit_code, role, state, from_unit, dispatched_at, "
                          "accepted_at, contacted_at, replied_at, result, solved, ended_at"),

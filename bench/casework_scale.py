@@ -85,11 +85,6 @@ PROPOSED: dict[str, str] = {
     "ix_tickets_direct_closed_at":
         "CREATE INDEX ix_tickets_direct_closed_at ON tickets (closed_at) "
         "WHERE dispatched_at IS NULL",
-    # report()'s "sent back at least once" (EXISTS ... action = 'send_back') becomes one
-    # hashed look-up of every send-back event: without it, a scan of all the events.
-    "ix_workflow_events_send_back":
-        "CREATE INDEX ix_workflow_events_send_back ON workflow_events (ticket_pk) "
-        "WHERE action = 'send_back'",
     # unit_inbox() reads a unit's live assignments newest first (ORDER BY id DESC): the
     # shipped (unit_code, state, dispatched_at) index makes it sort all of them.
     "ix_case_assignments_unit_live":
@@ -104,7 +99,6 @@ PROPOSED: dict[str, str] = {
 }
 SERVES = {"ix_tickets_dispatched_at": ("daily_report", "monthly_ranking"),
           "ix_tickets_direct_closed_at": ("daily_report",),
-          "ix_workflow_events_send_back": ("daily_report", "monthly_ranking"),
           "ix_case_assignments_unit_live": ("inbox",),
           "ix_tickets_clock_due_at": ("overdue", "due_soon")}
 

@@ -23,7 +23,6 @@ ASSIGNMENT_STATES: tuple[str, ...] = ("dispatched", "accepted", "replied", "retu
                                       "passed_down", "withdrawn", "closed")
 ACTIVE_ASSIGNMENT_STATES: tuple[str, ...] = ("dispatched", "accepted", "replied")
 LIVE = "state IN ('dispatched', 'accepted', 'replied')"
-SEND_BACK = "action = 'send_back'"
 NOTICE_KINDS: tuple[str, ...] = ("dispatched", "urged", "supervised", "reopened", "instructed")
 
 
@@ -75,9 +74,6 @@ class WorkflowEvent(Base):
 
     __table_args__ = (
         Index("ix_workflow_events_ticket_pk_at", "ticket_pk", "at", "id"),
-        # The reports' send-back rate, without reading every event.
-        Index("ix_workflow_events_send_back", "ticket_pk",
-              postgresql_where=text(SEND_BACK), sqlite_where=text(SEND_BACK)),
     )
 
 

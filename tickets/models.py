@@ -92,6 +92,12 @@ class Ticket(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What the reports count a ticket by, kept on it as the actions happen, so that a
+    # month's figures read one table: the unit it was first dispatched to, when that
+    # first assignment was accepted (签收), and whether any unit ever sent it back.
+    first_unit_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    first_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_back: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The first time every unit had replied, and whether that was by the deadline then in
     # force: what 按期办结率 counts (a 重办 later moves the deadline, not this).

@@ -34,6 +34,8 @@ def dispatch(case: CaseContext, unit: str, co_units: list[str] | None = None,
         case.assign(code, role)
         names.append(code)
     ticket.dispatched_at = case.now
+    if ticket.first_unit_code is None:  # the unit the reports count it for
+        ticket.first_unit_code = unit
     case.start_clocks(accept=True)
     case.move(Action.DISPATCH, Stage.DISPATCHED, note, unit=unit)
     for code in names:

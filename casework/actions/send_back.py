@@ -12,6 +12,7 @@ def send_back(case: CaseContext, reason: str) -> None:
     mine = case.own_assignment()
     reason = text("退回理由", reason, required=True)
     mine.state, mine.ended_at = "returned", case.now
+    case.ticket.sent_back = True  # the send-back rate's count
     if mine.role == "primary":
         for other in case.active():
             other.state, other.ended_at = "withdrawn", case.now

@@ -20,7 +20,7 @@ from casework.actions.dispatch import dispatch
 from casework.actions.pass_down import pass_down
 from casework.actions.reply import reply
 from casework.actions.send_back import send_back
-from casework.reports import RankingWeights, as_csv, direct_rate, ranking, report
+from casework.reports import RankingWeights, _months, as_csv, direct_rate, ranking, report
 from casework.service import Casework
 from casework.workflow import CaseContext
 from hotline.api import deps
@@ -114,6 +114,20 @@ def test_the_figures_by_month_count_the_direct_answers(store: TicketStore,
     assert month.key == "2026-11"
     assert (month.dispatched, month.direct, month.decided) == (4, 1, 5)
     assert month.rates["direct_rate"] == 0.2
+
+
+def test_a_period_is_cut_at_the_local_months_starts() -> None:
+    """The SQL that names a ticket's month cuts at local midnight of each first day:
+    Beijing's 1 November starts at 16:00 UTC on 31 October."""
+    from zoneinfo import ZoneInfo
+
+    start = datetime(2026, 10, 14, 16, tzinfo=UTC)  # 15 October, local
+    end = datetime(2027, 1, 2, 16, tzinfo=UTC)  # 3 January 2027, local
+    assert _months(start, end, ZoneInfo("Asia/Shanghai")) == [
+        (datetime(2026, 10, 31, 16, tzinfo=UTC), "2026-10"),
+        (datetime(2026, 11, 30, 16, tzinfo=UTC), "2026-11"),
+        (datetime(2026, 12, 31, 16, tzinfo=UTC), "2026-12"),
+        (datetime(2027, 1, 31, 16, tzinfo=UTC), "2027-01")]
 
 
 def test_the_weights_add_up_to_100() -> None:

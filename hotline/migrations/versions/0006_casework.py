@@ -40,6 +40,9 @@ def ticket_columns() -> tuple[sa.Column[object], ...]:
         sa.Column("due_at", TZ, nullable=True),
         sa.Column("warn_at", TZ, nullable=True),
         sa.Column("accept_due_at", TZ, nullable=True),
+        sa.Column("first_unit_code", sa.String(32), nullable=True),
+        sa.Column("first_accepted_at", TZ, nullable=True),
+        sa.Column("sent_back", sa.Boolean(), nullable=False, server_default="0"),
         sa.Column("reopen_count", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("replied_at", TZ, nullable=True),
         sa.Column("replied_on_time", sa.Boolean(), nullable=True),
@@ -109,9 +112,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_workflow_events_ticket_pk_at", "workflow_events",
                     ["ticket_pk", "at", "id"])
-    send_back = sa.text("action = 'send_back'")
-    op.create_index("ix_workflow_events_send_back", "workflow_events", ["ticket_pk"],
-                    postgresql_where=send_back, sqlite_where=send_back)
 
     op.create_table(
         "unit_notices",

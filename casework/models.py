@@ -23,6 +23,7 @@ ASSIGNMENT_STATES: tuple[str, ...] = ("dispatched", "accepted", "replied", "retu
                                       "passed_down", "withdrawn", "closed")
 ACTIVE_ASSIGNMENT_STATES: tuple[str, ...] = ("dispatched", "accepted", "replied")
 LIVE = "state IN ('dispatched', 'accepted', 'replied')"
+OPEN = "closed_at IS NULL"
 NOTICE_KINDS: tuple[str, ...] = ("dispatched", "urged", "supervised", "reopened", "instructed")
 
 
@@ -118,7 +119,9 @@ class Supervision(Base):
 
     __table_args__ = (
         UniqueConstraint("ticket_pk", "reason", "round", name="uq_supervisions_once"),
-        Index("ix_supervisions_closed_at", "closed_at"),
+        # Every look-up is of the open ones, by ticket.
+        Index("ix_supervisions_open", "ticket_pk", postgresql_where=text(OPEN),
+              sqlite_where=text(OPEN)),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from casework.actor import UNIT, Actor
 from casework.models import ACTIVE_ASSIGNMENT_STATES, Assignment, Supervision, UnitNotice
@@ -85,22 +85,61 @@ def _open_supervision() -> Any:
     return exists().where(Supervision.ticket_pk == Ticket.id, Supervision.closed_at.is_(None))
 
 
+# What a list row shows (and the audit of a confidential one reads): the rest of a ticket,
+# its long text and location, stays unread.
+LISTED = load_only(Ticket.id, Ticket.ticket_id, Ticket.version, Ticket.stage,
+                   Ticket.created_at, Ticket.caller, Ticket.request_type, Ticket.category,
+                   Ticket.urgency, Ticket.summary, Ticket.confidential, Ticket.due_at,
+                   Ticket.warn_at)
+
+
+def _supervised(session: Session, tickets: list[Ticket]) -> set[int]:
+    """Which of a page's tickets are under an open 督办: one look-up by the page's ids in
+    the open supervisions' index (an EXISTS in the list's query had the planner hash every
+    open supervision on each call)."""
+    if not tickets:
+        return set()
+    return set(session.scalars(select(Supervision.ticket_pk).where(
+        Supervision.ticket_pk.in_([t.id for t in tickets]), Supervision.closed_at.is_(None))))
+
+
+def _rows(session: Session, tickets: list[Ticket], actor: Actor,
+          now: datetime) -> list[tuple[Ticket, CaseRow]]:
+    supervised = _supervised(session, tickets)
+    return [(t, _row(t, actor, now, t.id in supervised)) for t in tickets]
+
+
+def _newest_live(session: Session, units: list[str], states: tuple[str, ...],
+                 before: int | None, count: int) -> list[int]:
+    """The ids of the newest ``count`` live assignments of these units, read from the
+    (unit_code, id) index alone. Asking for whole rows at once makes PostgreSQL fetch and
+    sort every live assignment of a busy subtree on each page."""
+    query = select(Assignment.id).where(Assignment.unit_code.in_(units),
+                                        Assignment.state.in_(states))
+    if before is not None:
+        query = query.where(Assignment.id < before)
+    return list(session.scalars(query.order_by(Assignment.id.desc()).limit(count)))
+
+
 def unit_inbox(session: Session, actor: Actor, directory: Directory, now: datetime,
                which: InboxFilter = "all", limit: int = 50,
                before: int | None = None) -> tuple[list[tuple[Ticket, CaseRow]], int | None]:
     """The unit's live assignments (its own and its children's), newest dispatch first, and
     the cursor of the next page (``before``), or None at the end."""
     assert actor.role == UNIT and actor.unit
-    units = directory.subtree(actor.unit)
-    query: Select[Any] = (
-        select(Ticket, Assignment, _open_supervision().label("supervised"))
+    units = sorted(directory.subtree(actor.unit))
+    query = (
+        select(Ticket, Assignment).options(LISTED)
         .join(Assignment, Assignment.ticket_pk == Ticket.id)
         .where(Assignment.unit_code.in_(units),
                Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)))
-    if which == "new":
-        query = query.where(Assignment.state == "dispatched")
-    elif which == "accepted":
-        query = query.where(Assignment.state == "accepted")
+    if which in ("all", "new", "accepted"):
+        # Only the assignment decides: take the page's ids unit by unit, then its rows.
+        states = {"all": ACTIVE_ASSIGNMENT_STATES, "new": ("dispatched",),
+                  "accepted": ("accepted",)}[which]
+        ids = _newest_live(session, units, states, before, limit + 1)
+        query = query.where(Assignment.id.in_(ids))
+        before = None
     elif which in ("due_soon", "overdue"):
         query = query.where(Assignment.state.in_(("dispatched", "accepted")),
                             Ticket.stage.in_([s.value for s in CLOCK_STAGES]))
@@ -113,7 +152,9 @@ def unit_inbox(session: Session, actor: Actor, directory: Directory, now: dateti
     if before is not None:
         query = query.where(Assignment.id < before)
     rows = session.execute(query.order_by(Assignment.id.desc()).limit(limit + 1)).all()
-    page = [(t, _row(t, actor, now, bool(sup), a, directory)) for t, a, sup in rows[:limit]]
+    supervised = _supervised(session, [t for t, _ in rows[:limit]])
+    page = [(t, _row(t, actor, now, t.id in supervised, a, directory))
+            for t, a in rows[:limit]]
     cursor = int(rows[limit - 1][1].id) if len(rows) > limit else None
     return page, cursor
 
@@ -150,17 +191,17 @@ def dispatch_queue(session: Session, actor: Actor, now: datetime, limit: int = 5
         where = Ticket.stage == Stage.REPLIED.value
     else:
         where = Ticket.stage.in_((Stage.DIRECT.value, Stage.CALLBACK_DONE.value))
-    rows = session.execute(
-        select(Ticket, _open_supervision()).where(where)
-        .order_by(Ticket.created_at, Ticket.id).limit(limit)).all()
-    return [(t, _row(t, actor, now, bool(sup))) for t, sup in rows]
+    tickets = list(session.scalars(
+        select(Ticket).options(LISTED).where(where)
+        .order_by(Ticket.created_at, Ticket.id).limit(limit)))
+    return _rows(session, tickets, actor, now)
 
 
 def clock_list(session: Session, actor: Actor, now: datetime,
                which: Literal["overdue", "due_soon", "supervised"],
                limit: int = 50) -> list[tuple[Ticket, CaseRow]]:
     """The supervisors' lists: overdue, due soon, and under 督办."""
-    query: Select[Any] = select(Ticket, _open_supervision())
+    query: Select[Any] = select(Ticket).options(LISTED)
     if which == "supervised":
         query = query.where(_open_supervision()).order_by(Ticket.due_at, Ticket.id)
     else:
@@ -170,17 +211,16 @@ def clock_list(session: Session, actor: Actor, now: datetime,
         else:
             query = query.where(Ticket.warn_at <= now, Ticket.due_at >= now)
         query = query.order_by(Ticket.due_at, Ticket.id)
-    rows = session.execute(query.limit(limit)).all()
-    return [(t, _row(t, actor, now, bool(sup))) for t, sup in rows]
+    return _rows(session, list(session.scalars(query.limit(limit))), actor, now)
 
 
 def agent_tickets(session: Session, actor: Actor, now: datetime,
                   limit: int = 50) -> list[tuple[Ticket, CaseRow]]:
     """The tickets of the agent's own calls, newest first, with where each stands."""
-    rows = session.execute(
-        select(Ticket, _open_supervision()).where(Ticket.seat == actor.seat)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)).all()
-    return [(t, _row(t, actor, now, bool(sup))) for t, sup in rows]
+    tickets = list(session.scalars(
+        select(Ticket).options(LISTED).where(Ticket.seat == actor.seat)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)))
+    return _rows(session, tickets, actor, now)
 
 
 def may_see(session: Session, actor: Actor, ticket: Ticket, directory: Directory) -> bool:

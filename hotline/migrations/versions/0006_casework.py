@@ -144,7 +144,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_supervisions"),
         sa.UniqueConstraint("ticket_pk", "reason", "round", name="uq_supervisions_once"),
     )
-    op.create_index("ix_supervisions_closed_at", "supervisions", ["closed_at"])
+    open_ = sa.text("closed_at IS NULL")
+    op.create_index("ix_supervisions_open", "supervisions", ["ticket_pk"],
+                    postgresql_where=open_, sqlite_where=open_)
 
     op.create_table(
         "confidential_views",

@@ -99,7 +99,8 @@ TRANSITIONS: dict[Action, dict[Stage, frozenset[Stage]]] = {
                      S.CALLBACK_DONE: frozenset({S.ARCHIVED})},
     Action.URGE: {s: frozenset({s}) for s in CLOCK_STAGES},
     Action.SUPERVISE: {s: frozenset({s}) for s in OPEN_STAGES},
-    Action.INSTRUCT: {s: frozenset({s}) for s in Stage if s is not S.ARCHIVED},
+    # The leaders' 批示 often come on typical cases long archived: recorded, stage kept.
+    Action.INSTRUCT: {s: frozenset({s}) for s in Stage},
 }
 
 

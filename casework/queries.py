@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from casework.actor import UNIT, Actor
 from casework.models import ACTIVE_ASSIGNMENT_STATES, Assignment, Supervision, UnitNotice
@@ -59,8 +59,36 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _row(ticket: Ticket, actor: Actor, now: datetime, supervised: bool,
-         assignment: Assignment | None = None, directory: Directory | None = None) -> CaseRow:
+class Listed(Protocol):
+    """The columns a list row reads (LISTED, and whether an open 督办 is on the ticket): a
+    row of them, as the lists select them."""
+
+    id: int
+    ticket_id: str
+    version: int
+    stage: str
+    created_at: datetime
+    caller: str | None
+    request_type: str | None
+    category: str | None
+    urgency: str | None
+    summary: str | None
+    confidential: bool
+    due_at: datetime | None
+    warn_at: datetime | None
+    supervised: bool
+
+
+class ListedPart(Protocol):
+    """The columns of a unit's part an inbox row reads."""
+
+    unit_code: str
+    role: str
+    state: str
+
+
+def _row(ticket: Listed, actor: Actor, now: datetime, supervised: bool,
+         assignment: ListedPart | None = None, directory: Directory | None = None) -> CaseRow:
     stage = Stage(ticket.stage)
     running = stage in CLOCK_STAGES and ticket.due_at is not None
     overdue = running and ticket.due_at is not None and ticket.due_at < now
@@ -85,60 +113,53 @@ def _open_supervision() -> Any:
     return exists().where(Supervision.ticket_pk == Ticket.id, Supervision.closed_at.is_(None))
 
 
-# What a list row shows (and the audit of a confidential one reads): the rest of a ticket,
-# its long text and location, stays unread.
-LISTED = load_only(Ticket.id, Ticket.ticket_id, Ticket.version, Ticket.stage,
-                   Ticket.created_at, Ticket.caller, Ticket.request_type, Ticket.category,
-                   Ticket.urgency, Ticket.summary, Ticket.confidential, Ticket.due_at,
-                   Ticket.warn_at)
+Rows = Select[*tuple[Any, ...]]  # a select of some columns
+
+# What a list row shows (and the audit of a confidential one reads), selected as plain
+# rows: the rest of a ticket stays unread, and no ORM object is built for a page.
+LISTED = (Ticket.id, Ticket.ticket_id, Ticket.version, Ticket.stage, Ticket.created_at,
+          Ticket.caller, Ticket.request_type, Ticket.category, Ticket.urgency, Ticket.summary,
+          Ticket.confidential, Ticket.due_at, Ticket.warn_at)
+LISTED_PART = (Assignment.id.label("assignment_id"), Assignment.unit_code, Assignment.role,
+               Assignment.state)
 
 
-def _supervised(session: Session, tickets: list[Ticket]) -> set[int]:
-    """Which of a page's tickets are under an open 督办: one look-up by the page's ids in
-    the open supervisions' index (an EXISTS in the list's query had the planner hash every
-    open supervision on each call)."""
-    if not tickets:
-        return set()
-    return set(session.scalars(select(Supervision.ticket_pk).where(
-        Supervision.ticket_pk.in_([t.id for t in tickets]), Supervision.closed_at.is_(None))))
+def _rows(session: Session, query: Rows, actor: Actor,
+          now: datetime) -> list[tuple[Listed, CaseRow]]:
+    """A list's page: its rows (LISTED and ``supervised``) as the rows the API shows."""
+    tickets = [cast(Listed, row) for row in session.execute(query)]
+    return [(t, _row(t, actor, now, bool(t.supervised))) for t in tickets]
 
 
-def _rows(session: Session, tickets: list[Ticket], actor: Actor,
-          now: datetime) -> list[tuple[Ticket, CaseRow]]:
-    supervised = _supervised(session, tickets)
-    return [(t, _row(t, actor, now, t.id in supervised)) for t in tickets]
-
-
-def _newest_live(session: Session, units: list[str], states: tuple[str, ...],
-                 before: int | None, count: int) -> list[int]:
+def _newest_live(units: list[str], states: tuple[str, ...], before: int | None,
+                 count: int) -> Any:
     """The ids of the newest ``count`` live assignments of these units, read from the
-    (unit_code, id) index alone. Asking for whole rows at once makes PostgreSQL fetch and
-    sort every live assignment of a busy subtree on each page."""
+    (unit_code, id) index alone (index-only). Whole rows at once would make PostgreSQL
+    fetch and sort every live assignment of a busy subtree on each page."""
     query = select(Assignment.id).where(Assignment.unit_code.in_(units),
                                         Assignment.state.in_(states))
     if before is not None:
         query = query.where(Assignment.id < before)
-    return list(session.scalars(query.order_by(Assignment.id.desc()).limit(count)))
+    return query.order_by(Assignment.id.desc()).limit(count)
 
 
 def unit_inbox(session: Session, actor: Actor, directory: Directory, now: datetime,
                which: InboxFilter = "all", limit: int = 50,
-               before: int | None = None) -> tuple[list[tuple[Ticket, CaseRow]], int | None]:
+               before: int | None = None) -> tuple[list[tuple[Listed, CaseRow]], int | None]:
     """The unit's live assignments (its own and its children's), newest dispatch first, and
     the cursor of the next page (``before``), or None at the end."""
     assert actor.role == UNIT and actor.unit
     units = sorted(directory.subtree(actor.unit))
-    query = (
-        select(Ticket, Assignment).options(LISTED)
+    query: Rows = (
+        select(*LISTED, *LISTED_PART, _open_supervision().label("supervised"))
         .join(Assignment, Assignment.ticket_pk == Ticket.id)
         .where(Assignment.unit_code.in_(units),
                Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES)))
     if which in ("all", "new", "accepted"):
-        # Only the assignment decides: take the page's ids unit by unit, then its rows.
+        # Only the assignment decides: the page's ids from the index, then their rows.
         states = {"all": ACTIVE_ASSIGNMENT_STATES, "new": ("dispatched",),
                   "accepted": ("accepted",)}[which]
-        ids = _newest_live(session, units, states, before, limit + 1)
-        query = query.where(Assignment.id.in_(ids))
+        query = query.where(Assignment.id.in_(_newest_live(units, states, before, limit + 1)))
         before = None
     elif which in ("due_soon", "overdue"):
         query = query.where(Assignment.state.in_(("dispatched", "accepted")),
@@ -152,10 +173,9 @@ def unit_inbox(session: Session, actor: Actor, directory: Directory, now: dateti
     if before is not None:
         query = query.where(Assignment.id < before)
     rows = session.execute(query.order_by(Assignment.id.desc()).limit(limit + 1)).all()
-    supervised = _supervised(session, [t for t, _ in rows[:limit]])
-    page = [(t, _row(t, actor, now, t.id in supervised, a, directory))
-            for t, a in rows[:limit]]
-    cursor = int(rows[limit - 1][1].id) if len(rows) > limit else None
+    page = [(cast(Listed, t), _row(cast(Listed, t), actor, now, bool(t.supervised),
+                                   cast(ListedPart, t), directory)) for t in rows[:limit]]
+    cursor = int(rows[limit - 1].assignment_id) if len(rows) > limit else None
     return page, cursor
 
 
@@ -176,7 +196,7 @@ DESK_LISTS: tuple[str, ...] = ("dispatch", "callback", "archive")
 
 
 def dispatch_queue(session: Session, actor: Actor, now: datetime, limit: int = 50,
-                   which: DeskList = "dispatch") -> list[tuple[Ticket, CaseRow]]:
+                   which: DeskList = "dispatch") -> list[tuple[Listed, CaseRow]]:
     """What the dispatch desk handles, oldest first:
     dispatch  tickets sent back, and answered calls the agent left neither answered on the
               call (直办) nor dispatched (转办);
@@ -191,17 +211,15 @@ def dispatch_queue(session: Session, actor: Actor, now: datetime, limit: int = 5
         where = Ticket.stage == Stage.REPLIED.value
     else:
         where = Ticket.stage.in_((Stage.DIRECT.value, Stage.CALLBACK_DONE.value))
-    tickets = list(session.scalars(
-        select(Ticket).options(LISTED).where(where)
-        .order_by(Ticket.created_at, Ticket.id).limit(limit)))
-    return _rows(session, tickets, actor, now)
+    return _rows(session, select(*LISTED, _open_supervision().label("supervised"))
+                 .where(where).order_by(Ticket.created_at, Ticket.id).limit(limit), actor, now)
 
 
 def clock_list(session: Session, actor: Actor, now: datetime,
                which: Literal["overdue", "due_soon", "supervised"],
-               limit: int = 50) -> list[tuple[Ticket, CaseRow]]:
+               limit: int = 50) -> list[tuple[Listed, CaseRow]]:
     """The supervisors' lists: overdue, due soon, and under 督办."""
-    query: Select[Any] = select(Ticket).options(LISTED)
+    query: Rows = select(*LISTED, _open_supervision().label("supervised"))
     if which == "supervised":
         query = query.where(_open_supervision()).order_by(Ticket.due_at, Ticket.id)
     else:
@@ -211,16 +229,15 @@ def clock_list(session: Session, actor: Actor, now: datetime,
         else:
             query = query.where(Ticket.warn_at <= now, Ticket.due_at >= now)
         query = query.order_by(Ticket.due_at, Ticket.id)
-    return _rows(session, list(session.scalars(query.limit(limit))), actor, now)
+    return _rows(session, query.limit(limit), actor, now)
 
 
 def agent_tickets(session: Session, actor: Actor, now: datetime,
-                  limit: int = 50) -> list[tuple[Ticket, CaseRow]]:
+                  limit: int = 50) -> list[tuple[Listed, CaseRow]]:
     """The tickets of the agent's own calls, newest first, with where each stands."""
-    tickets = list(session.scalars(
-        select(Ticket).options(LISTED).where(Ticket.seat == actor.seat)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)))
-    return _rows(session, tickets, actor, now)
+    return _rows(session, select(*LISTED, _open_supervision().label("supervised"))
+                 .where(Ticket.seat == actor.seat)
+                 .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit), actor, now)
 
 
 def may_see(session: Session, actor: Actor, ticket: Ticket, directory: Directory) -> bool:

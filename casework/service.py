@@ -64,7 +64,7 @@ class Casework:
                              self.rules.calendar,
                              enterprise=ticket.dialled in self.rules.enterprise_numbers)
 
-    def _listed(self, session: Session, rows: list[tuple[Ticket, queries.CaseRow]],
+    def _listed(self, session: Session, rows: list[tuple[queries.Listed, queries.CaseRow]],
                 actor: Actor, route: str) -> list[dict[str, Any]]:
         audit_views(session, [t for t, _ in rows], actor, route, self.now)
         return [row.as_dict() for _, row in rows]

@@ -7,9 +7,10 @@ no name. Every showing of a confidential ticket, to anyone, is written to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +34,17 @@ def mask_number(number: str | None) -> str | None:
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
 
 
-def masked_for(actor: Actor, ticket: Ticket) -> bool:
+class Shown(Protocol):
+    """What masking and the audit read of a ticket shown: an ORM ticket, or a list's row."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def confidential(self) -> bool: ...
+
+
+def masked_for(actor: Actor, ticket: Shown) -> bool:
     return ticket.confidential and actor.role == UNIT
 
 
@@ -192,7 +203,7 @@ def _may(actor: Actor, action: Action, assignments: list[Assignment]) -> bool:
     return action in STAFF_ACTIONS.get(actor.role, frozenset())
 
 
-def audit_views(session: Session, tickets: list[Ticket], actor: Actor, route: str,
+def audit_views(session: Session, tickets: Sequence[Shown], actor: Actor, route: str,
                 now: datetime) -> None:
     """One audit row per confidential ticket shown (the caller commits)."""
     for ticket in tickets:

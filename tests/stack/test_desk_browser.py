@@ -191,6 +191,8 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
             wait.until(lambda b: len(Select(b.find_element(By.ID, "street")).options) > 1)
             Select(browser.find_element(By.ID, "street")).select_by_value("370102004")
             browser.find_element(By.ID, "address").send_keys("泉城路1号")
+            # 协办: the district helps the primary unit the category names.
+            Select(browser.find_element(By.ID, "co_units")).select_by_value("370102")
             browser.find_element(By.ID, "confidential").click()
             browser.find_element(By.ID, "save").click()
             wait.until(lambda b: text(b, "#saved") == "已保存")
@@ -264,6 +266,19 @@ def test_desk_new_call_clears_the_form_and_transfers_to_an_expert(
     assert (first_form.district, first_form.street, first_form.address,
             first_form.confidential) == ("370102", "370102004", "泉城路1号", True)
     assert (second_form.summary, second_form.category) == ("第二通：已转供水", "050402")
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from casework.models import Assignment
+    from tickets.models import Ticket
+
+    with Session(stack.tickets.engine) as session:
+        parts = session.execute(
+            select(Assignment.unit_code, Assignment.role).join(
+                Ticket, Ticket.id == Assignment.ticket_pk)
+            .where(Ticket.ticket_id == first_ticket).order_by(Assignment.id)).all()
+    assert [(u, r) for u, r in parts][1:] == [("370102", "co")]
+    assert parts[0][1] == "primary" and parts[0][0] != "370102"
 
 
 def test_desk_actions_follow_the_state_through_calls_and_the_history_is_in_words(

@@ -99,8 +99,7 @@ TRANSITIONS: dict[Action, dict[Stage, frozenset[Stage]]] = {
                      S.CALLBACK_DONE: frozenset({S.ARCHIVED})},
     Action.URGE: {s: frozenset({s}) for s in CLOCK_STAGES},
     Action.SUPERVISE: {s: frozenset({s}) for s in OPEN_STAGES},
-    # The leaders' 批示 often come on typical cases long archived: recorded, stage kept.
-    Action.INSTRUCT: {s: frozenset({s}) for s in Stage},
+    Action.INSTRUCT: {s: frozenset({s}) for s in Stage if s is not S.ARCHIVED},
 }
 
 

@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import Auth
 from casework.actions.accept import accept
-from casework.actions.archive import archive
-from casework.actions.callback import callback
 from casework.actions.dispatch import dispatch
 from casework.actions.reply import reply
 from casework.briefings import Briefings
@@ -26,13 +24,7 @@ from hotline.api import deps
 from hotline.api.routes import briefings as briefings_api
 from infra.settings import Settings
 from tests.unit.test_casework_api import SIGNER, as_
-from tests.unit.test_casework_workflow import (
-    AGENT,
-    DISPATCHER,
-    SUPERVISOR,
-    WATER,
-    answered_call,
-)
+from tests.unit.test_casework_workflow import AGENT, SUPERVISOR, WATER, answered_call
 from tickets.models import Ticket
 from tickets.store import TicketStore
 from tickets.taxonomy import load_taxonomy
@@ -81,24 +73,6 @@ def test_a_briefing_and_the_leaders_instructions(store: TicketStore, casework: C
     assert "王市长" in lines[2]
     media, page = briefings.download(SUPERVISOR, briefing_id, "html")
     assert "<h1>十一月重点诉求</h1>" in page and "http" not in page
-
-
-def test_the_leaders_instructions_on_an_archived_ticket(store: TicketStore, casework: Casework,
-                                                        briefings: Briefings) -> None:
-    """A typical case reported months later: its 批示 is recorded, it stays archived."""
-    ticket_id = handled(store, casework, "停水")
-    run = casework.workflow.run
-    run(ticket_id, DISPATCHER, lambda c: callback(c, True, True))
-    run(ticket_id, DISPATCHER, archive)
-    briefing_id = briefings.create(SUPERVISOR, "典型案例", [ticket_id])
-    briefings.record_instructions(SUPERVISOR, briefing_id, ticket_id, "总结推广", "李副市长")
-    case = casework.view(ticket_id, SUPERVISOR, "t")
-    assert case.stage == "archived"
-    assert (case.events[-1].action, case.events[-1].note) == (
-        "instruct", "领导批示（李副市长）：总结推广")
-    # Its units' parts are over: no notice goes to their inboxes.
-    inbox = casework.inbox(WATER, "all", 50, None, "t")
-    assert not any(n["kind"] == "instructed" for n in inbox["notices"])
 
 
 def test_briefings_refuse_what_they_cannot_use(store: TicketStore, casework: Casework,

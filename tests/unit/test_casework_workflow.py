@@ -157,9 +157,9 @@ def test_the_whole_life_of_a_dispatched_ticket(store: TicketStore, casework: Cas
     ]
     assert [e.actor for e in view.events][:3] == ["agent1", "water1", "lixia1"]
     assert view.events[3].unit_code == "quancheng" and view.events[3].note == "请核实"
-    # Archived: read-only, but for the leaders' 批示 recorded on it (test_casework_briefings).
+    # Archived: read-only.
     for actor, action in ((QUANCHENG, lambda c: progress(c, "x")),
-                          (SUPERVISOR, lambda c: urge(c)),
+                          (SUPERVISOR, lambda c: instruct(c, "x")),
                           (DISPATCHER, lambda c: dispatch(c, "water"))):
         with pytest.raises((IllegalTransition, NotAllowed)):
             run(casework, ticket_id, actor, action)

@@ -196,7 +196,8 @@ DESK_LISTS: tuple[str, ...] = ("dispatch", "callback", "archive")
 
 
 def dispatch_queue(session: Session, actor: Actor, now: datetime, limit: int = 50,
-                   which: DeskList = "dispatch") -> list[tuple[Listed, CaseRow]]:
+                   which: DeskList = "dispatch",
+                   offset: int = 0) -> list[tuple[Listed, CaseRow]]:
     """What the dispatch desk handles, oldest first:
     dispatch  tickets sent back, and answered calls the agent left neither answered on the
               call (直办) nor dispatched (转办);
@@ -212,13 +213,15 @@ def dispatch_queue(session: Session, actor: Actor, now: datetime, limit: int = 5
     else:
         where = Ticket.stage.in_((Stage.DIRECT.value, Stage.CALLBACK_DONE.value))
     return _rows(session, select(*LISTED, _open_supervision().label("supervised"))
-                 .where(where).order_by(Ticket.created_at, Ticket.id).limit(limit), actor, now)
+                 .where(where).order_by(Ticket.created_at, Ticket.id).offset(offset).limit(limit),
+                 actor, now)
 
 
 def clock_list(session: Session, actor: Actor, now: datetime,
                which: Literal["overdue", "due_soon", "supervised"],
-               limit: int = 50) -> list[tuple[Listed, CaseRow]]:
-    """The supervisors' lists: overdue, due soon, and under 督办."""
+               limit: int = 50, offset: int = 0) -> list[tuple[Listed, CaseRow]]:
+    """The supervisors' lists: overdue, due soon, and under 督办, by deadline (a page of
+    ``limit`` from ``offset``: these lists are short, a page number is enough)."""
     query: Rows = select(*LISTED, _open_supervision().label("supervised"))
     if which == "supervised":
         query = query.where(_open_supervision()).order_by(Ticket.due_at, Ticket.id)
@@ -229,7 +232,7 @@ def clock_list(session: Session, actor: Actor, now: datetime,
         else:
             query = query.where(Ticket.warn_at <= now, Ticket.due_at >= now)
         query = query.order_by(Ticket.due_at, Ticket.id)
-    return _rows(session, query.limit(limit), actor, now)
+    return _rows(session, query.offset(offset).limit(limit), actor, now)
 
 
 def agent_tickets(session: Session, actor: Actor, now: datetime,

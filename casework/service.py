@@ -79,16 +79,17 @@ class Casework:
                     "notices": notices}
 
     def dispatch_queue(self, actor: Actor, limit: int, route: str,
-                       which: queries.DeskList = "dispatch") -> list[dict[str, Any]]:
+                       which: queries.DeskList = "dispatch",
+                       offset: int = 0) -> list[dict[str, Any]]:
         with Session(self.engine) as session, session.begin():
-            return self._listed(session, queries.dispatch_queue(session, actor, self.now,
-                                                                limit, which), actor, route)
+            return self._listed(session, queries.dispatch_queue(
+                session, actor, self.now, limit, which, offset), actor, route)
 
     def clock_list(self, actor: Actor, which: Literal["overdue", "due_soon", "supervised"],
-                   limit: int, route: str) -> list[dict[str, Any]]:
+                   limit: int, route: str, offset: int = 0) -> list[dict[str, Any]]:
         with Session(self.engine) as session, session.begin():
-            return self._listed(session, queries.clock_list(session, actor, self.now, which,
-                                                            limit), actor, route)
+            return self._listed(session, queries.clock_list(
+                session, actor, self.now, which, limit, offset), actor, route)
 
     def agent_tickets(self, actor: Actor, limit: int, route: str) -> list[dict[str, Any]]:
         with Session(self.engine) as session, session.begin():

@@ -315,3 +315,56 @@ def test_the_dispatch_desk_dispatches_calls_back_archives_and_briefs(
     assert not shown(browser, "#desk")
     assert "调度台只供派单员和班长使用" in text(browser, "#wrong-role-text")
     assert attr(browser, "#right-page", "href").endswith("/desk")
+
+
+def test_the_dispatch_desk_pages_through_a_long_queue(
+        sqlite_stack: Stack, browser: webdriver.Chrome) -> None:
+    """More undecided calls than a page holds (200): the desk pages through them oldest
+    first, each page what the API gives at that offset, none twice."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from tickets.models import Ticket
+
+    stack = sqlite_stack
+    api = f"{stack.api_url}/api"
+    password = add_user(stack, "dispatch-pager", "dispatcher")
+    desk = {"Authorization": f"Bearer {token(stack, 'dispatch-pager', password)}"}
+    made = [answered_ticket(stack, number()) for _ in range(201)]
+    try:
+        pages: list[list[str]] = []
+        while not pages or len(pages[-1]) == 200:
+            got = get(api, "/dispatch/queue", desk, list="dispatch", limit="200",
+                      offset=str(200 * len(pages)))
+            pages.append([r["ticket_id"] for r in got])
+        everything = [t for page in pages for t in page]
+        assert len(everything) == len(set(everything)) >= 201
+        assert everything.index(made[0]) < everything.index(made[-1])  # oldest first
+        assert len(pages) >= 2
+
+        wait = sign_in(stack, browser, "dispatch-pager", password)
+        wait.until(lambda b: listed(b, "dispatch") == pages[0])
+        assert text(browser, "#page-no") == "第 1 页" and shown(browser, "#pager")
+        assert js(browser, "return document.querySelector('#page-prev').disabled") is True
+        browser.find_element(By.ID, "page-next").click()
+        wait.until(lambda b: listed(b, "dispatch") == pages[1])
+        assert text(browser, "#page-no") == "第 2 页"
+        assert js(browser, "return document.querySelector('#page-prev').disabled") is False
+        assert js(browser, "return document.querySelector('#page-next').disabled") is (
+            len(pages[1]) < 200)
+        browser.find_element(By.ID, "lang").click()
+        wait.until(lambda b: text(b, "#page-no") == "Page 2")
+        browser.save_screenshot(str(ARTIFACTS / "dispatch-page-2.png"))
+        browser.find_element(By.ID, "page-prev").click()
+        wait.until(lambda b: listed(b, "dispatch") == pages[0])
+        # Another list starts at its first page.
+        browser.find_element(By.ID, "page-next").click()
+        wait.until(lambda b: text(b, "#page-no") == "Page 2")
+        browser.find_element(By.CSS_SELECTOR, '#lists button[data-list="callback"]').click()
+        wait.until(lambda b: attr(b, "#list", "data-list") == "callback")
+        assert attr(browser, "#page-no", "data-page") == "1"
+    finally:
+        # Out of the later tests' lists: these calls are as if long archived.
+        with Session(stack.tickets.engine) as session, session.begin():
+            session.execute(update(Ticket).where(Ticket.ticket_id.in_(made))
+                            .values(stage="archived"))

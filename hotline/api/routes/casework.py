@@ -250,6 +250,8 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
                          lambda c: instruct(c, body.instructions), body.version)
 
     Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+    # A page further on (the dispatch desk and the supervisors page through their lists).
+    Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
     @api.get("/cases-deadline")
     async def deadline_preview(
@@ -287,22 +289,25 @@ def router(auth: Auth, settings: Settings) -> APIRouter:
     async def dispatch_queue(
             who: Desk, cases: Cases, request: Request, limit: Limit = 50,
             which: Annotated[Literal["dispatch", "callback", "archive"],
-                             Query(alias="list")] = "dispatch") -> list[dict[str, Any]]:
+                             Query(alias="list")] = "dispatch",
+            offset: Offset = 0) -> list[dict[str, Any]]:
         """The dispatch desk's lists, oldest first: ``dispatch`` (sent back, and answered
         calls left neither 直办 nor 转办), ``callback`` (every unit replied: 回访 due),
-        ``archive`` (直办, or confirmed by the callback: to archive)."""
+        ``archive`` (直办, or confirmed by the callback: to archive). A page of ``limit``
+        rows from ``offset``."""
         return await asyncio.to_thread(cases.dispatch_queue, actor_of(who), limit,
-                                       route_of(request), which)
+                                       route_of(request), which, offset)
 
     @api.get("/supervision/cases")
     async def supervision_cases(
             who: Desk, cases: Cases, request: Request,
             which: Annotated[Literal["overdue", "due_soon", "supervised"],
                              Query(alias="list")] = "overdue",
-            limit: Limit = 50) -> list[dict[str, Any]]:
-        """Overdue, due soon, or under 督办: the tickets held by units, by deadline."""
+            limit: Limit = 50, offset: Offset = 0) -> list[dict[str, Any]]:
+        """Overdue, due soon, or under 督办: the tickets held by units, by deadline; a page
+        of ``limit`` rows from ``offset``."""
         return await asyncio.to_thread(cases.clock_list, actor_of(who), which, limit,
-                                       route_of(request))
+                                       route_of(request), offset)
 
     @api.get("/desk/my-tickets")
     async def my_tickets(who: Agent, cases: Cases, request: Request,

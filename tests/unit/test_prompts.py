@@ -34,6 +34,26 @@ def test_text_renders_to_8khz_mono(tmp_path: Path) -> None:
     assert seconds > 1.0
 
 
+def test_the_greeting_is_spoken_at_a_natural_pace(tmp_path: Path) -> None:
+    """Measured on the rendered audio: Mandarin at 3.8–5.5 syllables a second (espeak's
+    default pace, about 3, kept callers in the greeting for 11 s), English at 140–200 words
+    a minute."""
+    import re
+
+    for language, voice in (("zh", "cmn"), ("en", "en")):
+        source = PROMPTS_SOURCE / language / "greeting.txt"
+        target = tmp_path / f"greeting-{language}.wav"
+        render_prompt(source, target, voice)
+        seconds = wav_format(target)[3]
+        text = source.read_text()
+        if language == "zh":
+            pace = len(re.findall(r"[\u4e00-\u9fff]", text)) / seconds
+            assert 3.8 <= pace <= 5.5, f"{pace:.2f} syllables/s"
+        else:
+            pace = len(text.split()) / seconds * 60
+            assert 140 <= pace <= 200, f"{pace:.0f} words/min"
+
+
 def test_recorded_file_replaces_the_rendered_one(tmp_path: Path) -> None:
     text = tmp_path / "hello.txt"
     text.write_text("您好")

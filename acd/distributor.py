@@ -133,10 +133,11 @@ class Distributor:
         `uniqueid` that channel's uniqueid (the `answered` event carries it)."""
         await self._run("answered", call_id, seat, channel, uniqueid)
 
-    async def call_ended(self, call_id: str, seat: str) -> None:
-        await self._run("call_ended", call_id, seat)
+    async def call_ended(self, call_id: str, seat: str, by: str = "") -> None:
+        """The seat's part is over; ``by`` says who hung up ("agent", "caller") if known."""
+        await self._run("call_ended", call_id, seat, by)
 
-    async def end_seat_part(self, call_id: str, seat: str) -> CallRecord | None:
+    async def end_seat_part(self, call_id: str, seat: str, by: str = "") -> CallRecord | None:
         """call_ended, returning the call as it was before (None if it had ended already):
         one round trip on the path from an agent's hang-up to the next caller's ring."""
         script = self._scripts["call_ended"]
@@ -144,7 +145,7 @@ class Distributor:
         async def request() -> Any:
             async with self.client.pipeline(transaction=False) as pipe:
                 pipe.hgetall(keys.call_key(call_id))
-                await script(keys=[], args=[now_ms(), call_id, seat], client=pipe)
+                await script(keys=[], args=[now_ms(), call_id, seat, by], client=pipe)
                 return await pipe.execute()
 
         try:

@@ -202,14 +202,26 @@ class QueuedCall:
         self.dial_ended = utcnow()
         return await self.channel.get_variable("DIALSTATUS")
 
+    async def _caller_hung_up(self) -> bool:
+        """Whether the caller's hang-up ended the answered Dial (Dial answers -1 whoever
+        hung up): the caller's channel is then its own hang-up source, or already gone."""
+        source = await self.channel.get_variable("CHANNEL(hangupsource)")
+        return self.channel.hangup.is_set() or source == self.channel.env.get("agi_channel")
+
     async def _answered_call_ended(self, offer: Offer) -> None:
         assert self.ticket_id is not None
         ended = self.dial_ended or utcnow()
         # The seat first: a caller may be waiting for it. (If an attended transfer moved
         # the caller to another seat, this seat has long been freed and this is a no-op.)
-        await self.s.distributor.call_ended(self.call_id, offer.seat)
+        # Who hung up goes to queue_log; with the caller still here, the seat either hung
+        # up or sent the caller on (a blind transfer: neither).
+        caller_left = await self._caller_hung_up()
+        transferer = "" if caller_left else await self.channel.get_variable("BLINDTRANSFER")
+        by = "caller" if caller_left else "" if transferer else "agent"
+        await self.s.distributor.call_ended(self.call_id, offer.seat, by)
         self.queued = False
-        transferer = await self.channel.get_variable("BLINDTRANSFER")
+        if caller_left:
+            transferer = await self.channel.get_variable("BLINDTRANSFER")
         if transferer:
             # The seat sent the caller on: the dialplan takes it to the transfer's queue
             # when this session ends, and the next session closes the ticket.

@@ -58,10 +58,12 @@ async def seat_answered(services: Services, channel: AgiChannel) -> None:
 async def seat_ended(services: Services, channel: AgiChannel) -> None:
     """The hang-up handler of a seat's channel: that seat's part of the call is over,
     wherever transfers moved the call meanwhile. Idempotent with the session's own report."""
-    call_id, seat = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2))
+    call_id, seat, source = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2, 3))
     if not (call_id and seat):
         return
-    call = await services.distributor.end_seat_part(call_id, seat)  # a caller may be waiting
+    # CHANNEL(hangupsource): the seat's own channel when the agent hung up.
+    by = "agent" if source and source == channel.env.get("agi_channel") else ""
+    call = await services.distributor.end_seat_part(call_id, seat, by)  # a caller may wait
     if call is not None and call.ticket_id and call.node and \
             not await services.distributor.node_alive(call.node):
         # The caller's session died mid-call (its process was killed): nobody else will

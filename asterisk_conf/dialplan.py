@@ -161,7 +161,7 @@ exten => s,1,Set(LOCAL(answered)=${{STRFTIME(,,%s.%3q)}})
  same => n,Return()
 
 [{SEAT_HANGUP}]
-exten => s,1,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}})
+exten => s,1,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}},${{CHANNEL(hangupsource)}})
  same => n,Return()
 
 {record_call_context(settings)}

@@ -1,4 +1,5 @@
--- The seat's part of a call is over. ARGV: now, call, seat
+-- The seat's part of a call is over. ARGV: now, call, seat, by ('agent', 'caller' or '':
+-- who hung up, when the reporter knows; queue_log's COMPLETEAGENT or COMPLETECALLER)
 -- Both the call session (when its Dial returns) and the seat channel's hang-up handler
 -- report it, so a second report is a no-op. The agent wraps up for the configured time
 -- (the sweeper ends it), or is ready at once.
@@ -15,7 +16,11 @@ if answered then
 end
 redis.call('DEL', c)
 redis.call('ZREM', 'acd:timers', 'offer|' .. call, 'overflow|' .. call)
-event('ended', 'call', call, 'seat', seat)
+if (ARGV[4] or '') ~= '' then
+  event('ended', 'call', call, 'seat', seat, 'by', ARGV[4])
+else
+  event('ended', 'call', call, 'seat', seat)
+end
 if not mine then return 0 end
 redis.call('HDEL', 'acd:agent:' .. seat, 'channel')
 -- Still offered: the call ended before the seat answered (the reconciler frees a seat

@@ -300,15 +300,18 @@ async def test_seat_part_ended_gives_the_next_caller_and_the_calls_last_state(
     await enqueue_in_order(acd, range(1, 3))
     await acd.seat_ready("seat-001")
     await acd.answered("c001", "seat-001")
-    before = await acd.end_seat_part("c001", "seat-001")
+    before = await acd.end_seat_part("c001", "seat-001", "agent")
     assert before is not None
     assert (before.ticket_id, before.node, before.seat) == ("t1", "node-a", "seat-001")
     assert before.state is CallState.ON_CALL
     assert await acd.call("c001") is None
     assert await seat_of(acd, 2) == "seat-001"
-    # The session's own report comes second, and changes nothing.
-    assert await acd.end_seat_part("c001", "seat-001") is None
+    # The session's own report comes second, and changes nothing: not who hung up either.
+    await acd.call_ended("c001", "seat-001", "caller")
     assert await seat_of(acd, 2) == "seat-001"
+    ended = [f for _, f in decode_entries(await acd.client.xrange("acd:events"))
+             if f.get("type") == "ended"]
+    assert [(e["call"], e.get("by")) for e in ended] == [("c001", "agent")]
 
 
 async def test_caller_hangup_while_waiting_removes_the_call(acd: Distributor) -> None:

@@ -57,6 +57,22 @@ def test_answered_call_after_a_ring_no_answer() -> None:
     ]
 
 
+def test_an_agents_hang_up_is_completeagent() -> None:
+    lines = lines_of([
+        ev(0, "enqueued", call="2.1", caller="13800000001"),
+        ev(1, "offered", call="2.1", seat="seat-001"),
+        ev(2, "answered", call="2.1", seat="seat-001", seat_uniqueid="2.2"),
+        ev(32, "ended", call="2.1", seat="seat-001", by="agent"),
+        ev(40, "enqueued", call="3.1", caller="13800000002"),
+        ev(41, "offered", call="3.1", seat="seat-001"),
+        ev(42, "answered", call="3.1", seat="seat-001", seat_uniqueid="3.2"),
+        ev(52, "ended", call="3.1", seat="seat-001", by="caller"),
+    ])
+    assert [line.split("|")[4] for line in lines if "COMPLETE" in line] == [
+        "COMPLETEAGENT", "COMPLETECALLER"]
+    assert f"{E + 32}|2.1|general|PJSIP/seat-001|COMPLETEAGENT|2|30|1" in lines
+
+
 def test_abandoned_calls_in_the_queue_and_while_ringing() -> None:
     lines = lines_of([
         ev(0, "enqueued", call="2.1", skills="tax,general", caller="13800000001"),

@@ -118,7 +118,8 @@ class Distributor:
         seat = await self._run("enqueue", call.call_id, self.node, call.ticket_id, call.caller,
                         call.dialled, call.department_hint or "", routing.priority,
                         ",".join(routing.skills), ",".join(routing.overflow_skills),
-                        int(routing.overflow_after_s * 1000), routing.queue)
+                        int(routing.overflow_after_s * 1000), routing.queue,
+                        "" if call.pbx_answered_ms is None else call.pbx_answered_ms)
         return Offer(call_id=call.call_id, seat=text(seat)) if seat else None
 
     async def leave(self, call_id: str, reason: str) -> None:

@@ -120,6 +120,7 @@ class WaitingCall:
     caller: str
     dialled: str
     department_hint: str | None = None
+    pbx_answered_ms: int | None = None  # when Asterisk answered the caller (epoch ms)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """A citizen's call to the hotline, from answer to hang-up: one coroutine per call.
 
-    answer -> open the ticket -> screening -> intake prompts (barge-in)
-    -> queue until a seat answers (agi/queued_call.py) -> outcome on the ticket
+    answer -> open the ticket -> screening -> queued at once
+    -> a free seat rings with the greeting as its ring media (ivr_flows/ring_media.py),
+       or, none free, the greeting plays with barge-in until a seat is offered
+    -> ring the seats offered until one answers (agi/queued_call.py) -> outcome on the ticket
 
 Anything unexpected (Redis or the database failing, a bug) ends the session without
 setting HOTLINE_DONE, and the dialplan's fallback queue serves the caller with the same
@@ -10,14 +12,22 @@ ticket (HOTLINE_TICKET), so the caller never gets dead air.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+import time
 
+from acd.models import Offer
 from acd.routing import route_call
 from agi.channel import ChannelGone
 from agi.queued_call import QueuedCall
 from agi.services import CallerHungUp, utcnow
+from infra.ami import ami_action
 from infra.caller_id import caller_number
-from ivr_flows.intake import BARGE_IN_KEYS, Step, plan_for
+from ivr_flows.intake import BARGE_IN_KEYS, IntakePlan, Step, plan_for
+from ivr_flows.ring_media import protected_s
+
+log = logging.getLogger(__name__)
 
 
 class InboundSession(QueuedCall):
@@ -26,16 +36,26 @@ class InboundSession(QueuedCall):
         dialled = env.get("agi_extension", "")
         plan = plan_for(dialled, self.s.settings)
         try:
+            # Stamped before ANSWER: Asterisk sends the 200 OK at once, then waits up to
+            # 500 ms for the caller's first audio frame before the command returns.
+            pbx_answered = utcnow()
             await self.channel.command("ANSWER")
             self.ticket_id = await self.s.tickets.open_ticket(
                 caller=caller_number(env.get("agi_callerid")), dialled=dialled,
-                channel_id=self.call_id, department_hint=plan.department_hint, source="ivr")
+                channel_id=self.call_id, department_hint=plan.department_hint, source="ivr",
+                at=pbx_answered)
             await self.channel.set_variable("HOTLINE_TICKET", self.ticket_id)
             if await self._refused_caller(self.ticket_id):
                 return
-            await self._intake(self.ticket_id, plan.steps)
             routing = route_call(dialled, plan.department_hint, self.s.settings)
-            await self._queue_until_answered(dialled, plan.department_hint, routing)
+            # Queued at the answer: an idle agent must not wait for the greeting to end.
+            offer = await self._enqueue(dialled, plan.department_hint, routing,
+                                        pbx_answered=pbx_answered)
+            if offer is not None:
+                self._greet_while_ringing(self.ticket_id, plan)
+            else:
+                offer = await self._greet_while_queued(self.ticket_id, plan.steps)
+            await self._serve(offer, routing)
             await self.channel.set_variable("HOTLINE_DONE", "1")
         except CallerHungUp as gone:
             await self._abandoned(gone.stage)
@@ -57,15 +77,58 @@ class InboundSession(QueuedCall):
         await self.channel.set_variable("HOTLINE_DONE", "1")
         return True
 
-    async def _intake(self, ticket_id: str, steps: tuple[Step, ...]) -> None:
-        for step in steps:
-            reply = await self.channel.command("STREAM FILE", step.prompt, f'"{BARGE_IN_KEYS}"')
-            if reply.hung_up or self.channel.hangup.is_set():
-                raise CallerHungUp(step.stage)
-            if reply.digit:
-                await self.s.tickets.add_event(ticket_id, "barge_in", reply.digit)
-                return
-            await self.s.tickets.add_event(ticket_id, step.stage)
+    def _greet_while_ringing(self, ticket_id: str, plan: IntakePlan) -> None:
+        """A seat is free: it rings now, and the greeting is the ring's media. Its first
+        part plays in full (the bridge waits for it); the rest yields to the answer."""
+        self.hold_music = plan.ring_media.music_class
+        if self.s.settings.greeting_first_part_always_plays:
+            self.bridge_not_before = time.time() + protected_s(self.s.settings,
+                                                               plan.ring_media)
+        self.s.put_aside(self.s.tickets.add_event(ticket_id, "greeting", "while ringing",
+                                                  at=utcnow()), ticket_id)
+
+    async def _greet_while_queued(self, ticket_id: str, steps: tuple[Step, ...]) -> Offer | None:
+        """No seat is free: the greeting plays with barge-in while the call keeps its
+        place. A seat offered meanwhile ends the playback (after the part that always
+        plays) and rings at once. Returns that offer, or None once the greeting is over."""
+        offer = asyncio.ensure_future(self.s.offers.wait(self.call_id))
+        try:
+            for step in steps:
+                playing = asyncio.ensure_future(self.channel.command(
+                    "STREAM FILE", step.prompt, f'"{BARGE_IN_KEYS}"'))
+                if not step.protected and not offer.done():
+                    await asyncio.wait({playing, offer}, return_when=asyncio.FIRST_COMPLETED)
+                    if offer.done() and not playing.done():
+                        await self._stop_playback()
+                reply = await playing
+                if reply.hung_up or self.channel.hangup.is_set():
+                    raise CallerHungUp(step.stage)
+                if reply.digit:
+                    await self.s.tickets.add_event(ticket_id, "barge_in", reply.digit)
+                    break
+                if offer.done():
+                    await self.s.tickets.add_event(ticket_id, step.stage, "seat offered")
+                    break
+                await self.s.tickets.add_event(ticket_id, step.stage)
+            await self.channel.command(f"SET MUSIC ON {self.hold_music}")
+            return offer.result() if offer.done() else None
+        finally:
+            offer.cancel()
+
+    async def _stop_playback(self) -> None:
+        """Stops the STREAM FILE in progress (AMI ControlPlayback). If AMI cannot be
+        reached, the prompt plays to its end, a few seconds, and the seat rings then."""
+        try:
+            reply = await ami_action(self.s.settings, {
+                "Action": "ControlPlayback", "Channel": self.channel.env.get("agi_channel", ""),
+                "Control": "stop"}, timeout=2.0)
+        except Exception:
+            log.warning("could not stop the greeting for %s", self.call_id, exc_info=True)
+            return
+        if reply.get("Response") != "Success":
+            # The prompt may have ended meanwhile ("No such channel" is not among them).
+            log.warning("could not stop the greeting for %s: %s", self.call_id,
+                        reply.get("Message"))
 
     async def _channel_lost(self) -> None:
         """Asterisk closed the AGI connection without a hang-up first (it stopped, or the

@@ -53,6 +53,12 @@ class QueuedCall:
         self.consulting_seat: str | None = None
         self.rejoined = 0  # times queued again after a seat's softphone vanished
         self.dial_ended: datetime | None = None  # when the last Dial returned
+        # What the caller hears while queued and while a seat rings: the hold music, or
+        # the greeting as ring media (it resumes where it stopped: ivr_flows/ring_media.py).
+        self.hold_music = "default"
+        # Epoch s until which a seat's answer waits before the bridge, so that the
+        # greeting's first part plays in full (None: no wait).
+        self.bridge_not_before: float | None = None
 
     async def run(self) -> None:
         raise NotImplementedError
@@ -66,16 +72,30 @@ class QueuedCall:
 
     async def _queue_until_answered(self, dialled: str, hint: str | None,
                                     routing: Routing) -> None:
+        await self.channel.command(f"SET MUSIC ON {self.hold_music}")
+        offer = await self._enqueue(dialled, hint, routing)
+        await self._serve(offer, routing)
+
+    async def _enqueue(self, dialled: str, hint: str | None, routing: Routing,
+                       pbx_answered: datetime | None = None) -> Offer | None:
+        """Into the ACD's queue; the offer if a seat took the call at once. A call queued
+        at its answer (`pbx_answered`) waits, on its ticket, from that answer."""
         if self.ticket_id is not None and not self.consulting_seat:
-            await self.s.tickets.mark_queued(self.ticket_id, at=utcnow(), department_hint=hint)
+            await self.s.tickets.mark_queued(self.ticket_id, at=pbx_answered or utcnow(),
+                                             department_hint=hint)
         await self._label_seat_invites()
-        await self.channel.command("SET MUSIC ON default")
         offer: Offer | None = await self.s.distributor.enqueue(WaitingCall(
             call_id=self.call_id, ticket_id=self.ticket_id or "",
             caller=self.channel.env.get("agi_callerid", ""), dialled=dialled,
-            department_hint=hint), routing)
+            department_hint=hint,
+            pbx_answered_ms=None if pbx_answered is None else int(pbx_answered.timestamp() * 1000)),
+            routing)
         self.queued = True
         await self._entered_queue()
+        return offer
+
+    async def _serve(self, offer: Offer | None, routing: Routing) -> None:
+        """Rings the seats the ACD offers until one answers and its part is over."""
         while True:
             if offer is None:
                 offer = await self._wait_offer()
@@ -95,7 +115,7 @@ class QueuedCall:
                                                f"{offer.seat} {status}")
             await self.s.distributor.offer_failed(self.call_id, offer.seat, "no_answer")
             offer = None
-            await self.channel.command("SET MUSIC ON default")
+            await self.channel.command(f"SET MUSIC ON {self.hold_music}")
 
     async def _entered_queue(self) -> None:
         """Called once the call is in the ACD's queue (a consultation notes itself)."""
@@ -115,7 +135,7 @@ class QueuedCall:
                                            '""')
         if reply.hung_up or self.channel.hangup.is_set():
             raise CallerHungUp("queue")
-        await self.channel.command("SET MUSIC ON default")
+        await self.channel.command(f"SET MUSIC ON {self.hold_music}")
         self.rejoined += 1
         # A new ACD call id: the lost one is over (caller_uniqueid() still finds the line).
         self.call_id = f"{self.call_id.split('-', 1)[0]}-again{self.rejoined}"
@@ -161,7 +181,7 @@ class QueuedCall:
             reply = await self.channel.command("STREAM FILE", prompt, '""')
             if reply.hung_up:
                 raise CallerHungUp("queue")
-        await self.channel.command("SET MUSIC ON default")
+        await self.channel.command(f"SET MUSIC ON {self.hold_music}")
 
     async def _label_seat_invites(self) -> None:
         """The ticket and call ids travel in every INVITE to a seat, so the softphone (and
@@ -185,12 +205,15 @@ class QueuedCall:
         role = "consult" if self.consulting_seat else "call"
         # A transfer leg records apart from the first seat's files (see the dialplan).
         suffix = f"-{self.transfer.replace(':', '-')}" if self.transfer else ""
-        on_answer = f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{ticket}^{role}^{suffix})"
-        # m: the caller keeps hearing music while the seat rings (Dial takes the music
-        # over from SET MUSIC ON, so it is not stopped first). t: the seat may transfer
-        # with its phone's keys, or the seat API may do it for the agent.
+        hold = "" if self.bridge_not_before is None else f"{self.bridge_not_before:.3f}"
+        on_answer = (f"U({SEAT_ANSWERED}^{self.call_id}^{offer.seat}^{ticket}^{role}^{suffix}"
+                     f"^{hold})")
+        # m: the caller keeps hearing the music (or the greeting) while the seat rings:
+        # Dial takes it over from SET MUSIC ON, so it is not stopped first, and a class
+        # started again resumes where it was. t: the seat may transfer with its phone's
+        # keys, or the seat API may do it for the agent.
         dial = asyncio.ensure_future(self.channel.command(
-            "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},mt{on_answer}"'))
+            "EXEC", "Dial", f'"PJSIP/{offer.seat},{ring},m({self.hold_music})t{on_answer}"'))
         await asyncio.sleep(0)  # the Dial command is written before anything else runs
         if self.ticket_id is not None:
             # Off the path to the ring: the event keeps its own time, the seat rings now.

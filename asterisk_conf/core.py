@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from asterisk_conf.layout import AsteriskLayout
+from infra.settings import Settings
 
 
 def asterisk_conf(layout: AsteriskLayout) -> str:
@@ -62,11 +65,29 @@ rtpend = 39999
 """
 
 
-def musiconhold_conf() -> str:
-    return """[default]
+# The greeting as the seats' ring media (ivr_flows/ring_media.py fills the folders):
+# played in name order, the last file (the music) looped, resumed where it stopped.
+GREETING_CLASS = "hotline-greeting"
+MOVED_GREETING_CLASS = "hotline-greeting-moved"
+RING_MEDIA_CLASSES = (GREETING_CLASS, MOVED_GREETING_CLASS)
+
+
+def ring_media_dir(settings: Settings, music_class: str) -> Path:
+    return settings.prompts_dir / "ring-media" / music_class
+
+
+def musiconhold_conf(settings: Settings) -> str:
+    greetings = "".join(f"""
+[{name}]
+mode = files
+directory = {ring_media_dir(settings, name)}
+sort = alpha
+loop_last = yes
+""" for name in RING_MEDIA_CLASSES)
+    return f"""[default]
 mode = files
 directory = moh
-"""
+{greetings}"""
 
 
 def cdr_conf() -> str:

@@ -75,7 +75,11 @@ def extensions_conf(settings: Settings) -> str:
         # The benchmarks' baseline, never the product: the fallback's own Queue() line with
         # nothing of ours before it (no FastAGI, no ticket script, no apology).
         intake = " same => n,NoOp(app_queue baseline)"
-        fallback_open = apology = OMIT
+        fallback_open = OMIT
+        # The time-to-human benchmark's baseline: the same greeting, then Queue().
+        greeting = "&".join(settings.prompt(name) for name in ("greeting_name", "greeting"))
+        before_queue = (f" same => n,Playback({greeting})" if settings.app_queue_greeting
+                   else OMIT)
     else:
         # Start at a random node; while a node is unreachable, try the next. The node's
         # address is inherited by the seat's channel, for the answered route.
@@ -102,7 +106,7 @@ def extensions_conf(settings: Settings) -> str:
  ; commands (variables, verbose) work on a hung-up channel.
  same => n,Set(AGISIGHUP=no)"""
         fallback_open = f" same => n,AGI({FALLBACK_AGI},open)"
-        apology = f" same => n,Playback({settings.prompt('fallback_apology')})"
+        before_queue = f" same => n,Playback({settings.prompt('fallback_apology')})"
     experts = "\n".join(
         f"exten => {EXPERT_PREFIX}{number},1,Set(HOTLINE_TRANSFER=expert:{department})\n"
         f" same => n,Goto({TRANSFER_CONTEXT},${{EXTEN}},1)"
@@ -133,7 +137,7 @@ exten => _X.,1,Set(HOTLINE_DIALLED=${{EXTEN}})
 {intake}
 {fallback_open}
  same => n,Answer()
-{apology}
+{before_queue}
 {record_ticket}
  same => n,Queue({FALLBACK_QUEUE},{queue_options},,,,{queue_agi},{queue_record})
  same => n(done),Hangup()
@@ -158,6 +162,11 @@ exten => s,1,Set(LOCAL(answered)=${{STRFTIME(,,%s.%3q)}})
  same => n,Set(CHANNEL(hangup_handler_push)={SEAT_HANGUP},s,1(${{ARG1}},${{ARG2}}))
  same => n,Gosub({RECORD_CALL},s,1(${{ARG3}},${{ARG5}}))
  same => n,AGI(${{HOTLINE_AGI}}/answered,${{ARG1}},${{ARG2}},${{ARG3}},${{ARG4}},${{answered}})
+ ; ARG6: the epoch until which the greeting's first part still plays to the caller (the
+ ; seat rang during it). The bridge waits for it, the caller hearing it meanwhile; the
+ ; agent's talk time has begun (the seat is on the call).
+ same => n,Set(LOCAL(now)=${{STRFTIME(,,%s.%3q)}})
+ same => n,ExecIf($["${{ARG6}}" != "" & "${{ARG6}}" > "${{now}}"]?Wait($[${{ARG6}} - ${{now}}]))
  same => n,Return()
 
 [{SEAT_HANGUP}]

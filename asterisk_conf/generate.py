@@ -68,7 +68,7 @@ def write_config(settings: Settings, secrets: Secrets | None = None) -> Asterisk
         "logger.conf": logger_conf(settings.asterisk_verbose_log,
                                    app_queue=settings.intake == "app_queue"),
         "rtp.conf": rtp_conf(),
-        "musiconhold.conf": musiconhold_conf(),
+        "musiconhold.conf": musiconhold_conf(settings),
         "cdr.conf": cdr_conf(),
         "features.conf": features_conf(),
         "indications.conf": indications_conf(),

@@ -31,6 +31,8 @@ MODULES: dict[str, list[str]] = {
     "applications": [
         "app_dial.so", "app_playback.so", "app_queue.so", "app_stack.so", "app_echo.so",
         "app_record.so", "app_verbose.so", "app_mixmonitor.so", "app_chanspy.so",
+        # Its AMI action ControlPlayback stops a greeting when a seat is offered meanwhile.
+        "app_controlplayback.so",
         "res_agi.so", "res_speech.so", "app_exec.so",
     ],
     "records": ["cdr_csv.so"],

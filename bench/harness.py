@@ -34,10 +34,13 @@ BENCH_ENV = {
 
 
 @contextmanager
-def bench_stack(mode: str, seats: int) -> Iterator[Stack]:
-    """The hotline with `seats` SIPp seats: ours ("ours") or plain app_queue ("app_queue")."""
+def bench_stack(mode: str, seats: int,
+                extra: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The hotline with `seats` SIPp seats: ours ("ours") or plain app_queue ("app_queue"),
+    with `extra` settings (environment variables) on top."""
     overrides = {**BENCH_ENV, "HOTLINE_INTAKE": "app_queue" if mode == "app_queue" else "fastagi",
-                 "HOTLINE_SEAT_COUNT": str(seats), "HOTLINE_STATIC_SEAT_COUNT": str(seats)}
+                 "HOTLINE_SEAT_COUNT": str(seats), "HOTLINE_STATIC_SEAT_COUNT": str(seats),
+                 **(extra or {})}
     with bring_up(None, overrides) as stack:
         yield stack
 

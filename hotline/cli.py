@@ -34,6 +34,7 @@ def _configure(settings: Settings) -> None:
     from asterisk_conf.generate import write_config
     from hotline.migrate import upgrade
     from ivr_flows.prompts import render_all
+    from ivr_flows.ring_media import build_all as build_ring_media
 
     provision.ensure_host_commands(provision.HOST_COMMANDS)
     provision.ensure_asterisk_root(settings)
@@ -41,6 +42,7 @@ def _configure(settings: Settings) -> None:
     rendered = render_all(settings)
     if rendered:
         provision.say(f"rendered {len(rendered)} prompts")
+    build_ring_media(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
 

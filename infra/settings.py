@@ -90,7 +90,13 @@ class Settings:
     # Call handling. intake "fastagi" is the product; "app_queue" sends every call straight
     # to the fallback's plain Queue() with nothing of ours: the benchmarks' baseline.
     intake: str = "fastagi"
+    # The app_queue baseline plays the same greeting before Queue() (bench/time_to_human.py).
+    app_queue_greeting: bool = False
     ring_timeout_s: int = 15  # an offer rings this long, then the agent is paused
+    # The greeting's first part (the service's name; a legacy number's notice too) plays
+    # in full even when an agent answers during it: the bridge waits for its end. False:
+    # the whole greeting yields to the agent's answer (ivr_flows/ring_media.py).
+    greeting_first_part_always_plays: bool = True
     # An agent who lets this many offers in a row end unanswered (callers hanging up while
     # it rings, offers taken back) is paused with reason no_answer; 0: never for that.
     # Every unanswered offer also sends the seat to the back of the ready order.

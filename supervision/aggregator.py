@@ -34,6 +34,7 @@ class CallTrack:
     ticket: str = ""
     seat: str = ""
     answered_ms: int | None = None
+    pbx_answered_ms: int | None = None  # when Asterisk answered the caller, if known
 
 
 @dataclass
@@ -128,7 +129,9 @@ class Aggregator:
     def _on_enqueued(self, ms: int, e: dict[str, str]) -> None:
         queue = (e.get("skills") or "general").split(",")[0]
         call = CallTrack(queue=queue, enqueued_ms=ms, day=self.local_day(ms),
-                         interval_ms=self.interval_start(ms), ticket=e.get("ticket", ""))
+                         interval_ms=self.interval_start(ms), ticket=e.get("ticket", ""),
+                         pbx_answered_ms=int(e["pbx_answered"]) if e.get("pbx_answered")
+                         else None)
         self.calls[e["call"]] = call
         for counters in self._counters(call):
             counters.offered += 1
@@ -150,6 +153,8 @@ class Aggregator:
             counters.wait_answered_ms += wait
             if wait <= self.rules.service_level_s * 1000:
                 counters.answered_within_sl += 1
+            if ms - (call.pbx_answered_ms or call.enqueued_ms) <= self.rules.service_level_s * 1000:
+                counters.answered_within_sl_from_answer += 1
         if call.day == self.day:
             self._agent(call.seat).calls_today += 1
 

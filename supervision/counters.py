@@ -13,6 +13,7 @@ class Counters:
     offered: int = 0
     answered: int = 0
     answered_within_sl: int = 0
+    answered_within_sl_from_answer: int = 0  # the same, counted from the PBX's answer
     abandoned: int = 0
     abandoned_within_sl: int = 0
     short_abandoned: int = 0
@@ -29,10 +30,13 @@ class Counters:
         counted = self.answered + self.abandoned
         return {
             "offered": self.offered, "answered": self.answered,
-            "answered_within_sl": self.answered_within_sl, "abandoned": self.abandoned,
+            "answered_within_sl": self.answered_within_sl,
+            "answered_within_sl_from_answer": self.answered_within_sl_from_answer,
+            "abandoned": self.abandoned,
             "short_abandoned": self.short_abandoned,
             "connection_rate_pct": ratio(self.answered, counted),
             "sl_pct": ratio(self.answered_within_sl, counted),
+            "sl_from_answer_pct": ratio(self.answered_within_sl_from_answer, counted),
             "sl2_pct": ratio(self.answered_within_sl + self.abandoned_within_sl, counted),
             "timely_answer_pct": ratio(self.answered_within_sl, self.answered),
             "asa_s": mean_s(self.wait_answered_ms, self.answered),

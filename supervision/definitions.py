@@ -1,11 +1,11 @@
 """What each statistic counts. Every figure is computed from the ACD's events only.
 
-A *call* is one `enqueued` event (a caller entering the ACD's queue; the IVR before it is
-not counted). Its *queue* is the first skill it was queued with (`general`, `enterprise`,
-a department such as `tax` for a legacy number, `expert_<dept>`), even if it overflows to
-another pool later. Every call figure is counted in the day and the 15-minute interval in
-which the call entered the queue (the local time zone is `stats_timezone`), as Asterisk's
-queue reports do.
+A *call* is one `enqueued` event (a caller entering the ACD's queue). A citizen's call
+enters it as it is answered, so the greeting is part of its wait. Its *queue* is the first
+skill it was queued with (`general`, `enterprise`, a department such as `tax` for a legacy
+number, `expert_<dept>`), even if it overflows to another pool later. Every call figure is
+counted in the day and the 15-minute interval in which the call entered the queue (the
+local time zone is `stats_timezone`), as Asterisk's queue reports do.
 
 - **offered** (呼入量): calls that entered the queue.
 - **answered** (接通): an `answered` event (the seat picked up). *wait* (排队时长) is
@@ -24,6 +24,10 @@ queue reports do.
   24 h.
 - **service level (SL)** = answered within SL ÷ (answered + abandoned): Asterisk's
   `SL` with short abandons excluded.
+- **SL from the answer** (`sl_from_answer_pct`) = the service level with the wait counted
+  from the PBX's answer of the caller (the enqueued event's `pbx_answered`) instead of the
+  queue entry. A citizen's call is queued as it is answered, so the two agree for it; an
+  event without `pbx_answered` (a transfer, a consultation) counts from its queue entry.
 - **SL2** = (answered within SL + abandoned within SL) ÷ (answered + abandoned):
   Asterisk's `SL2`, which does not hold quick abandons against the queue.
 - **timely answer rate** (及时接通率) = answered within SL ÷ answered (Jinan's ≥ 80 %).

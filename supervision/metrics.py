@@ -22,6 +22,8 @@ QUEUE_GAUGES = {
                             "answered / (answered + abandoned), today"),
     "sl_pct": ("hotline_queue_service_level_percent",
                "answered within SL / (answered + abandoned), today"),
+    "sl_from_answer_pct": ("hotline_queue_service_level_from_answer_percent",
+                           "the service level with the wait counted from the PBX's answer"),
     "sl2_pct": ("hotline_queue_service_level2_percent",
                 "(answered + abandoned within SL) / (answered + abandoned), today"),
     "asa_s": ("hotline_queue_asa_seconds", "Average speed of answer today"),

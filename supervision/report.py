@@ -28,6 +28,7 @@ HEADINGS = {
     "answered_within_sl": "15秒内接通 answered_within_sl", "abandoned": "放弃 abandoned",
     "short_abandoned": "短时放弃 short_abandoned",
     "connection_rate_pct": "接通率% connection_rate", "sl_pct": "服务水平% SL",
+    "sl_from_answer_pct": "服务水平(自应答)% SL_from_answer",
     "sl2_pct": "SL2%", "timely_answer_pct": "及时接通率% timely_answer",
     "asa_s": "平均应答秒 ASA_s", "aht_s": "平均处理秒 AHT_s",
 }
@@ -44,10 +45,10 @@ def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 INTERVAL_COLUMNS = ["interval", "queue", "offered", "answered", "answered_within_sl",
                     "abandoned", "short_abandoned", "connection_rate_pct", "sl_pct",
-                    "timely_answer_pct", "asa_s", "aht_s"]
+                    "sl_from_answer_pct", "timely_answer_pct", "asa_s", "aht_s"]
 DAILY_COLUMNS = ["day", "queue", "offered", "answered", "answered_within_sl", "abandoned",
-                 "short_abandoned", "connection_rate_pct", "sl_pct", "sl2_pct",
-                 "timely_answer_pct", "asa_s", "aht_s"]
+                 "short_abandoned", "connection_rate_pct", "sl_pct", "sl_from_answer_pct",
+                 "sl2_pct", "timely_answer_pct", "asa_s", "aht_s"]
 
 
 def day_bounds(day: date, timezone: str) -> tuple[int, int]:

@@ -1,5 +1,7 @@
 -- ARGV: now, call, node, ticket, caller, dialled, hint, priority, skills,
---       overflow_skills, overflow_after_ms, queue
+--       overflow_skills, overflow_after_ms, queue, pbx_answered_ms
+-- pbx_answered_ms: when Asterisk answered the caller ('' if not known), so that the
+-- service level can also be counted from the answer (supervision/definitions.py).
 local call = ARGV[2]
 local c = 'acd:call:' .. call
 if redis.call('EXISTS', c) == 1 then return redis.error_reply('call already queued: ' .. call) end
@@ -14,7 +16,7 @@ if ARGV[10] ~= '' then
 end
 event('enqueued', 'call', call, 'node', ARGV[3], 'ticket', ARGV[4], 'hint', ARGV[7],
   'priority', ARGV[8], 'skills', ARGV[9], 'queue', ARGV[12], 'caller', ARGV[5],
-  'dialled', ARGV[6])
+  'dialled', ARGV[6], 'pbx_answered', ARGV[13] or '')
 -- The seat it was offered to at once (the caller's node needs no message), or ''.
 if match_call(call) == 1 then return redis.call('HGET', c, 'seat') end
 return ''

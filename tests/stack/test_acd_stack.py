@@ -122,15 +122,20 @@ def test_waiting_caller_hears_position_and_wait(sqlite_stack: Stack, tmp_path: P
     assert stack.wait_closed(ticket_id).outcome == "answered"
 
 
+# As many seats as callers at once: every caller is offered a seat at its answer (each call
+# holds its seat through the greeting's first part, longer than the caller stays).
+SIX_SEATS = (41, 42, 43, 44, 45, 46)
+
+
 def test_two_fastagi_nodes_both_take_calls_without_double_offers(
         stack: Stack, tmp_path: Path) -> None:
     assert stack.settings.fastagi_nodes == 2
     before = stack.tickets.count()
     seats = [Sipp("seat_answer.xml", remote=stack.sip_target, local_ip="127.0.0.1",
                   local_port=seat_port(n), variables={"ring_ms": "50"}, workdir=tmp_path,
-                  label=f"seat{n}").start() for n in (41, 42, 43, 44)]
+                  label=f"seat{n}").start() for n in SIX_SEATS]
     try:
-        for n in (41, 42, 43, 44):
+        for n in SIX_SEATS:
             stack.seat_ready(f"seat-0{n}")
         with Sipp("citizen_dtmf_talk.xml", remote=stack.sip_target, local_ip="127.0.0.2",
                   calls=20, rate=5, concurrent_limit=6, service="12345",

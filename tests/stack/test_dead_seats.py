@@ -12,14 +12,13 @@ INVITE and when, and whether it answered. The rules (acd/lua/lib.lua):
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.support.ports import seat_port
+from tests.support.seat_rings import rings, rung_again_while_a_better_seat_was_idle
 from tests.support.sipp import Sipp
 from tests.support.stack import Stack, wait_for
 
@@ -28,57 +27,6 @@ pytestmark = pytest.mark.stack
 DEAD = ["seat-031", "seat-032"]
 LIVE = ["seat-033", "seat-034", "seat-035", "seat-036"]
 PAUSE_AFTER = 2  # the ACD's default no_answer_pause_after
-# The ACD hears of a seat's hang-up a little after SIPp's BYE; until then it is not free.
-FREED_SLACK_S = 1.0
-
-
-@dataclass(frozen=True)
-class Ring:
-    """One INVITE a seat received, as that seat's SIPp logged it."""
-
-    call: str  # the ACD's call id (X-Hotline-Call)
-    at: float
-    answered: bool  # the seat sent 200 to it
-    ended: float  # its BYE or CANCEL, whichever side sent it; inf while it lasts
-
-
-def rings(sipp: Sipp) -> list[Ring]:
-    """The seat's INVITEs in time order, each with how its dialog went."""
-    invited: dict[str, tuple[float, str]] = {}
-    answered: set[str] = set()
-    ended: dict[str, float] = {}
-    for m in sipp.messages():
-        dialog = m.call_id or ""
-        if m.method == "INVITE" and m.direction == "recv" and dialog not in invited:
-            invited[dialog] = (m.at, m.headers.get("x-hotline-call", ""))
-        elif m.status == 200 and m.direction == "sent" and m.cseq_method == "INVITE":
-            answered.add(dialog)
-        elif m.method in ("BYE", "CANCEL"):
-            ended[dialog] = min(ended.get(dialog, math.inf), m.at)
-    return sorted((Ring(call=call, at=at, answered=dialog in answered,
-                        ended=ended.get(dialog, math.inf))
-                   for dialog, (at, call) in invited.items()), key=lambda r: r.at)
-
-
-def rung_again_while_a_better_seat_was_idle(by_seat: dict[str, list[Ring]]) -> list[str]:
-    """Every time a seat was rung right after a ring it did not answer while another seat
-    was idle with a clean record (never rung, or its last ring answered): such a seat
-    was the ACD's better choice. A seat that also just missed one is no better."""
-    found = []
-    for seat, mine in by_seat.items():
-        for last, again in zip(mine, mine[1:], strict=False):
-            if last.answered:
-                continue
-            for other, theirs in by_seat.items():
-                before = [r for r in theirs if r.at <= again.at]
-                busy = any(r.at <= again.at <= r.ended + FREED_SLACK_S for r in before)
-                clean = not before or before[-1].answered
-                if other != seat and not busy and clean:
-                    found.append(f"{seat} rung for {again.call} at {again.at:.3f} after "
-                                 f"missing {last.call}, while {other} was idle")
-    return found
-
-
 def start_seat(stack: Stack, seat: str, workdir: Path) -> Sipp:
     number = int(seat.rsplit("-", 1)[1])
     scenario = "seat_no_answer.xml" if seat in DEAD else "seat_answer.xml"

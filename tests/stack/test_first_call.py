@@ -1,8 +1,9 @@
 """The first real call, through the real stack: SIPp as the carrier and as seats.
 
 Citizens come from 127.0.0.2 (the carrier's address); seat n is a SIPp UAS on
-127.0.0.1:seat_port(n). Most citizens press 1 to skip the greeting (barge-in), so the
-tests do not sit through it; one test takes the no-key path.
+127.0.0.1:seat_port(n). A call is queued as it is answered: a free seat rings at once,
+with the greeting as the caller's ring media; with no seat free the greeting plays with
+barge-in, and most citizens press 1 to skip it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr_flows.ring_media import wav_seconds
 from tests.support.ports import seat_port
 from tests.support.sipp import SipMessage, Sipp
 from tests.support.stack import Stack, wait_for
@@ -64,7 +66,8 @@ def test_call_reaches_ready_seat_and_caller_hangup_ends_both_legs(
     assert ticket.wait_seconds is not None and ticket.wait_seconds < 10
     kinds = [e.kind for e in ticket.events]
     assert kinds[0] == "opened" and kinds[-1] == "closed"
-    assert {"barge_in", "queued", "offered", "answered"} <= set(kinds)
+    assert {"queued", "offered", "answered"} <= set(kinds)
+    assert ("greeting", "while ringing") in [(e.kind, e.detail) for e in ticket.events]
     wait_for(lambda: stack.seat_state("seat-001").get("state") == "ready", 5,
              "seat-001 ready again")
 
@@ -90,7 +93,7 @@ def test_hangup_during_greeting_is_abandoned_at_greeting(stack: Stack, tmp_path:
     ticket = stack.wait_closed(newest_ticket_id(stack, before))
     assert ticket.outcome == "abandoned"
     assert ticket.abandon_stage == "greeting"
-    assert ticket.queued_at is None
+    assert ticket.queued_at is not None  # queued at the answer, the greeting meanwhile
 
 
 def test_hangup_while_queued_is_abandoned_at_queue(stack: Stack, tmp_path: Path) -> None:
@@ -115,7 +118,8 @@ def test_legacy_number_plays_the_announcement_and_hints_the_department(
         # seat-004 has been idle longer, but seat-003 knows urban management (12319).
         stack.hotline("seat", "login", "seat-004", "--skills", "general:1")
         stack.hotline("seat", "login", "seat-003", "--skills", "urban_management:1,general:1")
-        # No key: the announcement and the greeting play in full, then the queue.
+        # Queued at the answer, and seat-003 rings at once: the notice and the greeting
+        # are its ring media, and the notice plays in full before the bridge.
         with citizen(stack, "citizen_talk.xml", tmp_path, service="12319",
                      talk_ms="25000") as caller:
             assert caller.wait(timeout=60) == 0
@@ -124,7 +128,8 @@ def test_legacy_number_plays_the_announcement_and_hints_the_department(
     assert ticket.dialled == "12319"
     assert ticket.department_hint == "urban_management"
     kinds = [e.kind for e in ticket.events]
-    assert kinds.index("announcement") < kinds.index("greeting") < kinds.index("queued")
+    assert kinds.index("queued") < kinds.index("offered")
+    assert ("greeting", "while ringing") in [(e.kind, e.detail) for e in ticket.events]
     assert ticket.outcome == "answered" and ticket.seat == "seat-003"
 
 
@@ -249,9 +254,6 @@ def test_fifty_calls_in_a_row_leave_fifty_tickets(sqlite_stack: Stack,
     assert len({t.channel_id for t in recent}) == 50
 
 
-# The key press's RFC 2833 pcap (sip-tester's dtmf_2833_1.pcap) sends the event's end, which
-# is when Asterisk sees the key, 140 ms after SIPp starts playing it.
-DTMF_END_S = 0.14
 # SIPp's and the ticket's clocks are the host's; what is left is the handling in between.
 SIP_TOLERANCE_S = 0.1
 
@@ -265,11 +267,17 @@ def received_bye(agent: Sipp) -> SipMessage:
     return next(m for m in agent.messages() if m.direction == "recv" and m.method == "BYE")
 
 
+def received_200_to_invite(caller: Sipp) -> SipMessage:
+    """The PBX's answer, as the citizen saw it."""
+    return next(m for m in caller.messages()
+                if m.direction == "recv" and m.status == 200 and m.cseq_method == "INVITE")
+
+
 def test_talk_time_and_wait_are_the_seats_own_sip_times(stack: Stack, tmp_path: Path) -> None:
     """The ticket's talk time runs from the seat's 200 OK to its INVITE to the BYE that
-    ends its leg, and its wait from the key that ends the greeting to that 200 OK, by
-    SIPp's own message log: not from the caller's own answer (Dial's ANSWEREDTIME, which
-    counts the greeting and the queue too)."""
+    ends its leg, and its wait from the PBX's answer (the citizen's 200 OK) to the seat's
+    200 OK, by SIPp's own message logs: not from Dial's ANSWEREDTIME. The free seat rings
+    at the answer, not after the greeting."""
     before = stack.tickets.count()
     with seat(stack, 11, "seat_answer.xml", tmp_path, ring_ms="1500") as agent:
         stack.seat_ready("seat-011")
@@ -278,15 +286,41 @@ def test_talk_time_and_wait_are_the_seats_own_sip_times(stack: Stack, tmp_path: 
             assert caller.wait(timeout=40) == 0
         wait_for(lambda: agent.successful_calls() == 1, 10, "the seat's leg to end")
         answered, ended = sent_200_to_invite(agent), received_bye(agent)
-    ack = next(m for m in caller.messages() if m.direction == "sent" and m.method == "ACK")
-    key_pressed = ack.at + 2.0 + DTMF_END_S
+        rung = next(m for m in agent.messages() if m.direction == "recv" and m.method == "INVITE")
+    pbx_answer = received_200_to_invite(caller)
+    assert rung.at - pbx_answer.at < 1.0  # the greeting did not hold the ring back
     ticket = stack.wait_closed(newest_ticket_id(stack, before))
     assert ticket.outcome == "answered"
     assert ticket.talk_seconds == pytest.approx(ended.at - answered.at, abs=SIP_TOLERANCE_S)
-    assert ticket.wait_seconds == pytest.approx(answered.at - key_pressed,
+    assert ticket.wait_seconds == pytest.approx(answered.at - pbx_answer.at,
                                                 abs=SIP_TOLERANCE_S)
     assert ticket.answered_at is not None
     assert ticket.answered_at.timestamp() == pytest.approx(answered.at, abs=SIP_TOLERANCE_S)
+
+
+def test_a_seat_freed_during_the_greeting_rings_before_it_ends(
+        stack: Stack, tmp_path: Path) -> None:
+    """No seat is free at the answer: the greeting plays with barge-in (no key here). A
+    seat made ready after the service's name, which always plays, stops the rest and
+    rings at once: its INVITE comes well before the greeting would have ended."""
+    folder = stack.settings.prompts_dir / stack.settings.language
+    name_s = wav_seconds(folder / "greeting_name.wav")
+    whole_s = name_s + wav_seconds(folder / "greeting.wav")
+    before = stack.tickets.count()
+    with seat(stack, 14, "seat_answer.xml", tmp_path, ring_ms="200") as agent:
+        with citizen(stack, "citizen_talk.xml", tmp_path, talk_ms="12000") as caller:
+            ticket_id = newest_ticket_id(stack, before)
+            time.sleep(name_s + 0.8)
+            stack.seat_ready("seat-014")
+            ready_at = time.time()
+            assert caller.wait(timeout=40) == 0
+        rung = next(m for m in agent.messages() if m.direction == "recv" and m.method == "INVITE")
+    pbx_answer = received_200_to_invite(caller)
+    assert rung.at - ready_at < 1.0
+    assert rung.at - pbx_answer.at < whole_s - 1.0
+    ticket = stack.wait_closed(ticket_id)
+    assert (ticket.outcome, ticket.seat) == ("answered", "seat-014")
+    assert ("greeting", "seat offered") in [(e.kind, e.detail) for e in ticket.events]
 
 
 def test_a_transferred_calls_talk_time_is_the_whole_conversation(
@@ -294,12 +328,13 @@ def test_a_transferred_calls_talk_time_is_the_whole_conversation(
     """From the first seat's answer to the end of the expert's part: the time in the
     expert queue between them is the citizen's call too."""
     before = stack.tickets.count()
-    with seat(stack, 12, "seat_answer_refer.xml", tmp_path, ring_ms="300", talk_ms="2000",
+    # The agent transfers after the greeting's first part (the bridge waits for it).
+    with seat(stack, 12, "seat_answer_refer.xml", tmp_path, ring_ms="300", talk_ms="4000",
               refer_to="796166") as first, \
             seat(stack, 13, "seat_answer.xml", tmp_path, ring_ms="700") as expert:
         stack.hotline("seat", "login", "seat-012", "--skills", "general:1")
         stack.hotline("seat", "login", "seat-013", "--skills", "expert_water:1")
-        with citizen(stack, "citizen_dtmf_talk.xml", tmp_path, talk_ms="9000") as caller:
+        with citizen(stack, "citizen_dtmf_talk.xml", tmp_path, talk_ms="11000") as caller:
             assert caller.wait(timeout=40) == 0
         wait_for(lambda: expert.successful_calls() == 1, 10, "the expert's leg to end")
         answered, ended = sent_200_to_invite(first), received_bye(expert)

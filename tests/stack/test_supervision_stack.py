@@ -190,7 +190,7 @@ def test_known_calls_give_exact_statistics(stack: Stack, tmp_path: Path) -> None
         "Authorization": f"Bearer {scraper}"}).status_code == 200
 
     csv_text = httpx.get(f"{api}/supervisor/daily.csv", headers=supervisor).text
-    assert any(line.startswith(f"{tax_day(stack)},tax,4,2,1,1,1,66.7,33.3,66.7,50.0")
+    assert any(line.startswith(f"{tax_day(stack)},tax,4,2,1,1,1,66.7,33.3,33.3,66.7,50.0")
                for line in csv_text.splitlines())
 
     def queue_log_verbs() -> list[str]:

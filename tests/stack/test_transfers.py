@@ -53,12 +53,12 @@ def assert_all_ready(stack: Stack, *seats: str) -> None:
 
 def test_softphone_blind_transfer_to_an_expert_queue(stack: Stack, tmp_path: Path) -> None:
     before = stack.tickets.count()
-    with seat(stack, 51, "seat_answer_refer.xml", tmp_path, talk_ms="1500",
+    with seat(stack, 51, "seat_answer_refer.xml", tmp_path, talk_ms="4000",
               refer_to="796166") as first, \
             seat(stack, 52, "seat_answer.xml", tmp_path) as expert:
         stack.hotline("seat", "login", "seat-051", "--skills", "general:1")
         stack.hotline("seat", "login", "seat-052", "--skills", "expert_water:1")
-        with caller(stack, tmp_path, 9000) as citizen:
+        with caller(stack, tmp_path, 11500) as citizen:
             invite = expert.wait_for_message(lambda m: m.method == "INVITE", timeout=30)
             assert citizen.wait(timeout=40) == 0
         assert first.messages()  # the first seat did take the call
@@ -98,7 +98,7 @@ def test_the_experts_part_is_transcribed_and_both_agents_open_the_ticket(
     try:
         worker.wait_ready(timeout=120)
         before = stack.tickets.count()
-        with seat(stack, 57, "seat_answer_refer.xml", tmp_path, talk_ms="1500",
+        with seat(stack, 57, "seat_answer_refer.xml", tmp_path, talk_ms="4000",
                   refer_to="796166"), \
                 Sipp("seat_answer_speak.xml", remote=stack.sip_target, local_ip="127.0.0.1",
                      local_port=seat_port(58), variables={"ring_ms": "100"},
@@ -106,7 +106,7 @@ def test_the_experts_part_is_transcribed_and_both_agents_open_the_ticket(
                      label="seat58"):
             stack.hotline("seat", "login", "seat-057", "--skills", "general:1")
             stack.hotline("seat", "login", "seat-058", "--skills", "expert_water:1")
-            with caller(stack, tmp_path, 12000) as citizen:
+            with caller(stack, tmp_path, 14500) as citizen:
                 assert citizen.wait(timeout=40) == 0
         ticket_id = only_ticket(stack, before)
         record = stack.wait_closed(ticket_id)

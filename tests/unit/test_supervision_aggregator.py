@@ -140,3 +140,19 @@ def test_a_ready_agent_without_a_registered_softphone_is_not_counted_ready() -> 
     feed(5, "registration", seat="seat-002", registered="1")
     (general,) = feed.agg.snapshot(T0 + 6 * S)["queues"]
     assert general["agents"] == {"ready": 3, "paused": 1}
+
+
+def test_the_service_level_from_the_pbx_answer_counts_the_wait_before_the_queue() -> None:
+    """A transfer or a fallback call enters the queue later than its answer: answered 12 s
+    after entering but 18 s after the PBX's answer, it is within the SL from the queue and
+    outside it from the answer. An event without the answer's time counts from the queue."""
+    feed = Feed()
+    feed(0, "login", seat="seat-001", skills="general:1")
+    feed.agent(0, "seat-001", "ready")
+    feed(6, "enqueued", call="c1", skills="general", pbx_answered=str(T0))
+    feed(18, "answered", call="c1", seat="seat-001")
+    feed(20, "enqueued", call="c2", skills="general")
+    feed(30, "answered", call="c2", seat="seat-001")
+    (general,) = feed.agg.snapshot(T0 + 40 * S)["queues"]
+    assert general["sl_pct"] == 100.0
+    assert general["sl_from_answer_pct"] == 50.0

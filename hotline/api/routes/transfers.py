@@ -8,6 +8,8 @@ bring the caller, or the consultation, back to the ACD with the same ticket.
 No `from __future__ import annotations` here: FastAPI must resolve the route signatures.
 """
 
+import asyncio
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -20,6 +22,9 @@ from infra.ami import ami_action
 from infra.settings import Settings
 
 SEAT_CONTEXT = "from-seat"
+# How long a transfer asked for before the bridge is up keeps trying (longer than the
+# greeting part that always plays).
+BRIDGE_WAIT_S = 6.0
 
 
 class TransferIn(BaseModel):
@@ -41,6 +46,18 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
     Seat = Annotated[str, Depends(auth.dependency())]
 
 
+    async def wait_bridged(channel: str) -> None:
+        """Just after the answer the seat may not be bridged yet (the greeting's first part
+        is still playing to the caller, ivr_flows/ring_media.py), and Asterisk would refuse
+        a blind transfer or ignore an attended one: wait for the bridge, a few s at most."""
+        deadline = time.monotonic() + BRIDGE_WAIT_S
+        while time.monotonic() < deadline:
+            peer: Any = await ami_action(settings, {"Action": "Getvar", "Channel": channel,
+                                                    "Variable": "BRIDGEPEER"})
+            if peer.get("Value"):
+                return
+            await asyncio.sleep(0.2)
+
     @api.post("/{seat}/transfer", status_code=status.HTTP_202_ACCEPTED)
     async def transfer(seat: Seat, body: TransferIn, acd: Acd) -> TransferOut:
         try:
@@ -60,11 +77,13 @@ def router(auth: SeatAuth, settings: Settings) -> APIRouter:
             action = {"Action": "Atxfer", "Channel": channel, "Context": SEAT_CONTEXT,
                       "Exten": extension, "Async": "false"}
         try:
+            await wait_bridged(channel)
             reply: Any = await ami_action(settings, action)
         except (OSError, TimeoutError) as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                                 "Asterisk's manager interface is unreachable") from exc
-        if str(reply.get("Response", "")).lower() != "success":
+        refused = str(reply.get("Response", "")).lower() != "success"
+        if refused:
             raise HTTPException(status.HTTP_409_CONFLICT,
                                 f"Asterisk refused the transfer: {reply.get('Message', '')}")
         return TransferOut(seat=seat, target=body.target, mode=body.mode, extension=extension)

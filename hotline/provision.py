@@ -22,8 +22,10 @@ HOST_COMMANDS = {
     "sox": "sox",
     "unshare": "util-linux",
 }
-# The wallboard test drives Debian's Chromium headless through its chromedriver.
-TEST_COMMANDS = {"sipp": "sip-tester", "chromium": "chromium", "chromedriver": "chromium-driver"}
+# The wallboard test drives Debian's Chromium headless through its chromedriver; the
+# softphone test registers Debian's baresip as a seat.
+TEST_COMMANDS = {"sipp": "sip-tester", "chromium": "chromium", "chromedriver": "chromium-driver",
+                 "baresip": "baresip-core"}
 # Files the tests need that no command names: a CJK font, so the wallboard's screenshot
 # shows Chinese rather than empty boxes.
 TEST_FILES = {"/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc": "fonts-wqy-zenhei"}

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import threading
@@ -31,7 +30,15 @@ from typing import Any
 from panoramisk import Manager
 
 from acd.events import decode_entries
-from bench.harness import Sipp, Stack, bench_stack, seat_farm, summary, wait_for
+from bench.harness import (
+    Sipp,
+    Stack,
+    bench_stack,
+    print_versus_app_queue,
+    seat_farm,
+    summary,
+    wait_for,
+)
 from infra.secrets import load_secrets
 from infra.settings import Settings
 
@@ -150,14 +157,8 @@ def main() -> int:
         results = {mode: run_once(mode, args.calls, args.rate, args.seats, args.talk_ms,
                                   Path(tmp))
                    for mode in ("ours", "app_queue")}
-    ours = results["ours"]["queue_to_seat_invite_ms"]
-    base = results["app_queue"]["queue_to_seat_invite_ms"]
-    results["ratio_app_queue_over_ours"] = {
-        "p50": round(base["p50"] / ours["p50"], 1),
-        "p99": round(base["p99"] / ours["p99"], 1),
-    }
-    print(json.dumps(results, indent=2))
-    print(f"first_ring_p50_speedup_vs_app_queue: {results['ratio_app_queue_over_ours']['p50']}")
+    print_versus_app_queue(results, "queue_to_seat_invite_ms",
+                           "first_ring_p50_speedup_vs_app_queue")
     return 0
 
 

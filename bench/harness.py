@@ -7,10 +7,12 @@ tests/support/ports.py's BENCH.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from hotline import services
 from infra.settings import PROJECT_DIR, Settings, seat_name
@@ -20,7 +22,7 @@ from tests.support.stack import Stack, bring_up, wait_for
 
 __all__ = ["SipMessage", "Sipp", "Stack", "wait_for", "bench_stack", "percentile",
            "make_seats_ready", "seat_farm", "SEAT_PORT", "cpu_seconds", "memory_mb",
-           "service_pids"]
+           "service_pids", "print_versus_app_queue"]
 
 SEAT_PORT = BENCH_PORTS.seats  # every bench seat shares one SIPp UAS on this port
 BENCH_ENV = {
@@ -81,6 +83,16 @@ def summary(values: list[float]) -> dict[str, float | int]:
     return {"samples": len(values), "p50": round(percentile(values, 50), 1),
             "p99": round(percentile(values, 99), 1),
             "max": round(max(values), 1) if values else float("nan")}
+
+
+def print_versus_app_queue(results: dict[str, Any], figure: str, headline: str) -> None:
+    """Adds app_queue's p50 and p99 over ours for `figure` (a summary() in each mode's
+    results), prints the JSON, then the headline line with the p50 ratio."""
+    ours, base = results["ours"][figure], results["app_queue"][figure]
+    results["ratio_app_queue_over_ours"] = {
+        "p50": round(base["p50"] / ours["p50"], 1), "p99": round(base["p99"] / ours["p99"], 1)}
+    print(json.dumps(results, indent=2))
+    print(f"{headline}: {results['ratio_app_queue_over_ours']['p50']}")
 
 
 def seat_farm(stack: Stack, mode: str, seats: int, workdir: Path, scenario: str,

@@ -16,7 +16,6 @@ Prints JSON, then `seat_idle_p50_ratio_app_queue_over_ours: X`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from bench.harness import (
     Sipp,
     Stack,
     bench_stack,
+    print_versus_app_queue,
     seat_farm,
     summary,
     wait_for,
@@ -124,11 +124,7 @@ def main() -> int:
         results: dict[str, Any] = {
             mode: run_once(mode, args.seats, args.callers, args.calls, args.talk_ms, Path(tmp))
             for mode in ("ours", "app_queue")}
-    ours, base = results["ours"]["seat_idle_ms"], results["app_queue"]["seat_idle_ms"]
-    results["ratio_app_queue_over_ours"] = {
-        "p50": round(base["p50"] / ours["p50"], 1), "p99": round(base["p99"] / ours["p99"], 1)}
-    print(json.dumps(results, indent=2))
-    print(f"seat_idle_p50_ratio_app_queue_over_ours: {results['ratio_app_queue_over_ours']['p50']}")
+    print_versus_app_queue(results, "seat_idle_ms", "seat_idle_p50_ratio_app_queue_over_ours")
     return 0
 
 

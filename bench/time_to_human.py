@@ -22,7 +22,6 @@ p50 divided by ours).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.first_call import QueueJoins
-from bench.harness import Sipp, bench_stack, seat_farm, summary, wait_for
+from bench.harness import Sipp, bench_stack, print_versus_app_queue, seat_farm, summary, wait_for
 from ivr_flows.ring_media import wav_seconds
 
 
@@ -92,14 +91,8 @@ def main() -> int:
             print(f"SIPp logs in {tmp}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    ours = results["ours"]["answer_to_seat_invite_ms"]
-    base = results["app_queue"]["answer_to_seat_invite_ms"]
-    results["ratio_app_queue_over_ours"] = {
-        "p50": round(base["p50"] / ours["p50"], 1),
-        "p99": round(base["p99"] / ours["p99"], 1),
-    }
-    print(json.dumps(results, indent=2))
-    print(f"time_to_human_p50_speedup_vs_app_queue: {results['ratio_app_queue_over_ours']['p50']}")
+    print_versus_app_queue(results, "answer_to_seat_invite_ms",
+                           "time_to_human_p50_speedup_vs_app_queue")
     return 0
 
 

@@ -237,10 +237,10 @@ class QueuedCall:
         # The seat first: a caller may be waiting for it. (If an attended transfer moved
         # the caller to another seat, this seat has long been freed and this is a no-op.)
         # Who hung up goes to queue_log; with the caller still here, the seat either hung
-        # up or sent the caller on (a blind transfer: neither).
+        # up or sent the caller on (a blind transfer).
         caller_left = await self._caller_hung_up()
         transferer = "" if caller_left else await self.channel.get_variable("BLINDTRANSFER")
-        by = "caller" if caller_left else "" if transferer else "agent"
+        by = "caller" if caller_left else "blind_transfer" if transferer else "agent"
         await self.s.distributor.call_ended(self.call_id, offer.seat, by)
         self.queued = False
         if caller_left:

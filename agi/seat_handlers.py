@@ -58,11 +58,15 @@ async def seat_answered(services: Services, channel: AgiChannel) -> None:
 async def seat_ended(services: Services, channel: AgiChannel) -> None:
     """The hang-up handler of a seat's channel: that seat's part of the call is over,
     wherever transfers moved the call meanwhile. Idempotent with the session's own report."""
-    call_id, seat, source = (channel.env.get(f"agi_arg_{n}", "") for n in (1, 2, 3))
+    call_id, seat, source, sent_on = (channel.env.get(f"agi_arg_{n}", "")
+                                      for n in (1, 2, 3, 4))
     if not (call_id and seat):
         return
-    # CHANNEL(hangupsource): the seat's own channel when the agent hung up.
-    by = "agent" if source and source == channel.env.get("agi_channel") else ""
+    # CHANNEL(hangupsource): the seat's own channel when the agent hung up; BLINDTRANSFER
+    # set on the seat's channel: it sent the caller on. (An attended transfer's agent hangs
+    # up, and the ACD sees the answered consultation.)
+    by = ("blind_transfer" if sent_on
+          else "agent" if source and source == channel.env.get("agi_channel") else "")
     call = await services.distributor.end_seat_part(call_id, seat, by)  # a caller may wait
     if call is not None and call.ticket_id and call.node and \
             not await services.distributor.node_alive(call.node):

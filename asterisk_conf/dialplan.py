@@ -170,7 +170,9 @@ exten => s,1,Set(LOCAL(answered)=${{STRFTIME(,,%s.%3q)}})
  same => n,Return()
 
 [{SEAT_HANGUP}]
-exten => s,1,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}},${{CHANNEL(hangupsource)}})
+; BLINDTRANSFER: Asterisk names the transferer's peer there when this seat sent the
+; caller on (its REFER, or the seat API's), before the seat leaves the bridge.
+exten => s,1,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}},${{CHANNEL(hangupsource)}},${{BLINDTRANSFER}})
  same => n,Return()
 
 {record_call_context(settings)}

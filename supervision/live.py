@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from acd import keys
 from acd.events import decode_entries, decode_fields, text
 from acd.models import AgentRecord
+from asterisk_conf.dialplan import transfer_extension
 from infra.settings import Settings
 from supervision.aggregator import AgentTrack, Aggregator
 from supervision.definitions import Rules
@@ -66,13 +67,23 @@ class LiveStats:
         self.hub = hub
         self.pops = pops
         self.aggregator = Aggregator(rules_of(settings))
-        self.queue_log = None
-        if settings.queue_log:
-            self.queue_log = QueueLogWriter(settings.log_dir / settings.queue_log)
+        self.queue_log = self._queue_log_writer()
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._pop_tasks: set[asyncio.Task[None]] = set()
         self._cached: tuple[tuple[str, int], bytes] | None = None
+
+    def _queue_log_writer(self) -> QueueLogWriter | None:
+        if not self.settings.queue_log:
+            return None
+        settings = self.settings
+
+        def transfer_code(target: str) -> str:
+            try:
+                return transfer_extension(target, settings)
+            except ValueError:
+                return ""  # a seat or department no longer configured
+        return QueueLogWriter(settings.log_dir / settings.queue_log, transfer_code)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="live-stats")
@@ -106,8 +117,7 @@ class LiveStats:
             except RedisError as exc:
                 log.warning("replay failed (%s); retrying", exc)
                 self.aggregator = Aggregator(rules_of(self.settings))  # start over, clean
-                if self.queue_log is not None:
-                    self.queue_log = QueueLogWriter(self.queue_log.path)
+                self.queue_log = self._queue_log_writer()
                 await asyncio.sleep(1)
         self.ready.set()
         self._push_stats()

@@ -13,7 +13,15 @@ counts them (``time(NULL) - start``), except where app_queue counts milliseconds
     RINGCANCELED  |ringtime ms                      the caller hung up while it rang
     CONNECT       |holdtime|agent channel's uniqueid|ringtime
     COMPLETECALLER|holdtime|calltime|origposition   (COMPLETEAGENT when the ACD says so)
+    BLINDTRANSFER |exten|context|holdtime|calltime|origposition   the seat sent it on
+    ATTENDEDTRANSFER|BRIDGE||holdtime|calltime|origposition       after a consultation
     ABANDON       |position|origposition|waittime  agent NONE
+
+A blind transfer's exten is the transfer code it was sent to, which the ACD learns only
+when the caller is queued again (the leg's call id names the target); its line waits for
+that, at most TRANSFER_WAIT_MS, and keeps the time of the transfer. An attended transfer's
+second field is the merged bridge's uniqueid in app_queue, which the ACD never sees: it is
+left empty.
 
 and for the members, callid NONE:
 
@@ -27,6 +35,7 @@ and for the members, callid NONE:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +44,10 @@ from acd.reconcile import caller_uniqueid
 
 LOGGED_OUT = "logged_out"
 PAUSED = "paused"
+# The context a seat's transfers land in (its REFERs and the seat API's, see the dialplan).
+TRANSFER_CONTEXT = "from-seat"
+# How long a blind transfer's line waits for the caller's new leg to name its code.
+TRANSFER_WAIT_MS = 10_000
 
 
 @dataclass
@@ -47,6 +60,26 @@ class _Call:
     offered_ms: int = 0
     answered_ms: int = 0
     seat: str = ""
+
+
+@dataclass
+class _BlindTransfer:
+    """A BLINDTRANSFER line waiting for its exten: everything else is known."""
+
+    at: int
+    prefix: list[str]  # epoch, callid, queue, agent, event
+    times: list[int]  # holdtime, calltime, origposition
+
+    def line(self, exten: str) -> str:
+        return "|".join([*self.prefix, exten, TRANSFER_CONTEXT, *map(str, self.times)])
+
+
+def leg_target(call_id: str) -> str:
+    """"1733.5-expert-water" -> "expert:water", "1733.5-agent-seat-007" ->
+    "agent:seat-007": a transfer leg's target, "" for a first call."""
+    _, _, suffix = call_id.partition("-")
+    kind, _, name = suffix.partition("-")
+    return f"{kind}:{name}" if name else ""
 
 
 def member(seat: str) -> str:
@@ -72,6 +105,10 @@ class QueueLogFormatter:
     skills: dict[str, str] = field(default_factory=dict)  # seat -> skills of its last login
     members: dict[str, list[str]] = field(default_factory=dict)  # logged-in seat -> queues
     states: dict[str, str] = field(default_factory=dict)
+    # A transfer target ("expert:water") -> its code in the seats' context ("" if unknown).
+    transfer_code: Callable[[str], str] = lambda target: ""
+    # Caller uniqueid -> its blind transfer's line, until the next leg names the code.
+    transfers: dict[str, _BlindTransfer] = field(default_factory=dict)
     _seq: int = 0
 
     def seed(self, seat: str, state: str, skills: str) -> None:
@@ -94,7 +131,13 @@ class QueueLogFormatter:
         return ahead + 1
 
     def lines(self, event: dict[str, str]) -> list[str]:
-        kind, at = event.get("type", ""), int(event.get("at", "0"))
+        at = int(event.get("at", "0"))
+        # A transfer whose caller never reached the next queue: written without its code.
+        stale = [uid for uid, t in self.transfers.items() if at - t.at > TRANSFER_WAIT_MS]
+        return [self.transfers.pop(uid).line("") for uid in stale] + self._lines(event, at)
+
+    def _lines(self, event: dict[str, str], at: int) -> list[str]:
+        kind = event.get("type", "")
         epoch = at // 1000
         if kind in ("agent", "login"):
             # Member lines, callid NONE (an agent event's call is the one it is on).
@@ -112,8 +155,13 @@ class QueueLogFormatter:
             new = _Call(queue, at, int(event.get("priority") or 0), self._seq, 0)
             self.calls[call_id] = new
             new.position = self._position(new)
-            return [line(queue, "NONE", "ENTERQUEUE", "", event.get("caller", ""),
-                         new.position)]
+            enter = line(queue, "NONE", "ENTERQUEUE", "", event.get("caller", ""),
+                         new.position)
+            transfer = self.transfers.pop(uniqueid, None)
+            if transfer is None:
+                return [enter]
+            target = leg_target(call_id)
+            return [transfer.line(self.transfer_code(target) if target else ""), enter]
         if call is None:
             return []
         if kind == "offered":
@@ -135,10 +183,19 @@ class QueueLogFormatter:
             position = self._position(call)
             del self.calls[call_id]
             if call.answered_ms:
-                name = "COMPLETEAGENT" if event.get("by") == "agent" else "COMPLETECALLER"
-                return [line(call.queue, member(call.seat), name,
-                             _seconds_between(call.answered_ms, call.enqueued_ms),
-                             _seconds_between(at, call.answered_ms), call.position)]
+                by = event.get("by")
+                times = [_seconds_between(call.answered_ms, call.enqueued_ms),
+                         _seconds_between(at, call.answered_ms), call.position]
+                if by == "blind_transfer":
+                    self.transfers[uniqueid] = _BlindTransfer(
+                        at, [str(epoch), uniqueid, call.queue, member(call.seat),
+                             "BLINDTRANSFER"], times)
+                    return []
+                if by == "attended_transfer":
+                    return [line(call.queue, member(call.seat), "ATTENDEDTRANSFER",
+                                 "BRIDGE", "", *times)]
+                name = "COMPLETEAGENT" if by == "agent" else "COMPLETECALLER"
+                return [line(call.queue, member(call.seat), name, *times)]
             out = []
             if call.offered_ms and call.seat:
                 # The caller gave up while a seat rang: app_queue logs the ring it cancelled.
@@ -199,9 +256,10 @@ class QueueLogFormatter:
 class QueueLogWriter:
     """Appends lines to the file, flushed after every batch of events."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path,
+                 transfer_code: Callable[[str], str] = lambda target: "") -> None:
         self.path = path
-        self.formatter = QueueLogFormatter()
+        self.formatter = QueueLogFormatter(transfer_code=transfer_code)
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, events: list[dict[str, str]]) -> None:

@@ -1,5 +1,7 @@
--- The seat's part of a call is over. ARGV: now, call, seat, by ('agent', 'caller' or '':
--- who hung up, when the reporter knows; queue_log's COMPLETEAGENT or COMPLETECALLER)
+-- The seat's part of a call is over. ARGV: now, call, seat, by ('agent', 'caller',
+-- 'blind_transfer' or '': who ended it, when the reporter knows; queue_log's
+-- COMPLETEAGENT, COMPLETECALLER or BLINDTRANSFER). An agent leaving while its
+-- consultation is answered completes an attended transfer: 'attended_transfer'.
 -- Both the call session (when its Dial returns) and the seat channel's hang-up handler
 -- report it, so a second report is a no-op. The agent wraps up for the configured time
 -- (the sweeper ends it), or is ready at once.
@@ -16,8 +18,16 @@ if answered then
 end
 redis.call('DEL', c)
 redis.call('ZREM', 'acd:timers', 'offer|' .. call, 'overflow|' .. call)
-if (ARGV[4] or '') ~= '' then
-  event('ended', 'call', call, 'seat', seat, 'by', ARGV[4])
+local by = ARGV[4] or ''
+if mine and by ~= 'caller' and by ~= 'blind_transfer' then
+  local consultation = redis.call('HGET', 'acd:agent:' .. seat, 'consultation')
+  if consultation and consultation ~= '' and
+      redis.call('HGET', 'acd:call:' .. consultation, 'state') == 'on_call' then
+    by = 'attended_transfer'
+  end
+end
+if by ~= '' then
+  event('ended', 'call', call, 'seat', seat, 'by', by)
 else
   event('ended', 'call', call, 'seat', seat)
 end

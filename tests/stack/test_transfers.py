@@ -39,6 +39,17 @@ def caller(stack: Stack, tmp_path: Path, talk_ms: int) -> Sipp:
                 workdir=tmp_path, label="caller")
 
 
+def queue_log_of(stack: Stack, uniqueid: str, last: str) -> list[list[str]]:
+    """The call's queue_log lines, split into fields, once its `last` event is written."""
+    path = stack.settings.log_dir / stack.settings.queue_log
+
+    def lines() -> list[list[str]]:
+        return [fields for row in path.read_text().splitlines()
+                if (fields := row.split("|"))[1] == uniqueid]
+    wait_for(lambda: any(f[4] == last for f in lines()), 10, f"{last} in queue_log")
+    return lines()
+
+
 def only_ticket(stack: Stack, before: int) -> str:
     assert stack.tickets.count() == before + 1  # the transfer opened no second ticket
     return stack.tickets.list_recent(limit=1)[0].ticket_id
@@ -84,6 +95,17 @@ def test_softphone_blind_transfer_to_an_expert_queue(stack: Stack, tmp_path: Pat
     # Each seat's part of the call ended exactly once.
     assert sorted(e["seat"] for e in events if e["type"] == "ended") == ["seat-051", "seat-052"]
     assert_all_ready(stack, "seat-051", "seat-052")
+    # queue_log as app_queue writes a blind transfer: the code the seat's own REFER named,
+    # in the seats' context, then the caller queued again under its own uniqueid.
+    refer = next(m for m in first.messages() if m.direction == "sent" and m.method == "REFER")
+    code = (refer.header("refer-to") or "").split("sip:", 1)[1].split("@", 1)[0]
+    log = queue_log_of(stack, offers[0][0], "COMPLETECALLER")
+    assert [f[4] for f in log] == ["ENTERQUEUE", "CONNECT", "BLINDTRANSFER", "ENTERQUEUE",
+                                   "CONNECT", "COMPLETECALLER"], log
+    transfer = log[2]
+    assert transfer[3] == "PJSIP/seat-051" and transfer[5:7] == [code, "from-seat"], transfer
+    assert transfer[7] == log[1][5] and 3 <= int(transfer[8]) <= 5, transfer  # hold, talk
+    assert (log[3][2], log[4][3]) == ("expert_water", "PJSIP/seat-052")
     # The expert's part is recorded beside the first seat's, not over it.
     first_mix = recording_path(stack.settings.recordings_dir, ticket_id, "mix")
     wait_for(lambda: (first_mix.parent / f"{ticket_id}-expert-water-mix.wav").is_file(), 10,
@@ -165,6 +187,11 @@ def test_api_blind_transfer_to_another_agent(stack: Stack, tmp_path: Path) -> No
             assert citizen.wait(timeout=40) == 0
     record = stack.wait_closed(only_ticket(stack, before))
     assert (record.outcome, record.seat) == ("answered", "seat-054")
+    first_call = [e["call"] for e in acd_events(stack)
+                  if e["type"] == "offered" and e["seat"] == "seat-053"][-1]
+    log = queue_log_of(stack, first_call, "COMPLETECALLER")
+    transfer = next(f for f in log if f[4] == "BLINDTRANSFER")
+    assert transfer[3:7] == ["PJSIP/seat-053", "BLINDTRANSFER", "8054", "from-seat"], log
     assert ("transfer", "blind to agent:seat-054") in [(e.kind, e.detail)
                                                        for e in record.events]
     assert_all_ready(stack, "seat-053", "seat-054")
@@ -200,3 +227,9 @@ def test_api_attended_transfer_completes_when_the_agent_hangs_up(
     assert ("consult_answered", "seat-056") in kinds
     assert ("transferred", "attended by seat-055 to seat-056") in kinds
     assert_all_ready(stack, "seat-055", "seat-056")
+    # The caller's own call ends in queue_log with the first agent's attended transfer.
+    first_call = [e["call"] for e in acd_events(stack)
+                  if e["type"] == "offered" and e["seat"] == "seat-055"][-1]
+    log = queue_log_of(stack, first_call, "ATTENDEDTRANSFER")
+    assert [f[4] for f in log] == ["ENTERQUEUE", "CONNECT", "ATTENDEDTRANSFER"], log
+    assert log[2][3] == "PJSIP/seat-055" and log[2][5] == "BRIDGE" and len(log[2]) == 10

@@ -314,6 +314,32 @@ async def test_seat_part_ended_gives_the_next_caller_and_the_calls_last_state(
     assert [(e["call"], e.get("by")) for e in ended] == [("c001", "agent")]
 
 
+async def test_an_agent_leaving_an_answered_consultation_ends_by_attended_transfer(
+        acd: Distributor) -> None:
+    """Asterisk completes the attended transfer when the consulting agent hangs up with
+    its consultation answered; the ACD says so in the ended event (queue_log's
+    ATTENDEDTRANSFER). Leaving a consultation still ringing is the agent's own hang-up."""
+    await acd.enqueue(call(1))
+    await acd.seat_ready("seat-001")
+    await acd.answered("c001", "seat-001")
+    await acd.enqueue(call(2), expert_routing("water"))  # the consultation
+    await acd.note_consultation("seat-001", "c002")
+    await acd.login("seat-002", "expert_water:5")  # logs in ready: offered at once
+    consulted = await acd.call("c002")
+    assert consulted is not None and consulted.seat == "seat-002"
+    await acd.answered("c002", "seat-002")
+    await acd.end_seat_part("c001", "seat-001", "agent")
+    await acd.enqueue(call(3))
+    await acd.seat_ready("seat-003")
+    await acd.answered("c003", "seat-003")
+    await acd.note_consultation("seat-003", "c004")  # rang, never answered: no call left
+    await acd.end_seat_part("c003", "seat-003", "agent")
+    ended = [f for _, f in decode_entries(await acd.client.xrange("acd:events"))
+             if f.get("type") == "ended"]
+    assert [(e["call"], e.get("by")) for e in ended] == [
+        ("c001", "attended_transfer"), ("c003", "agent")]
+
+
 async def test_caller_hangup_while_waiting_removes_the_call(acd: Distributor) -> None:
     await enqueue_in_order(acd, range(1, 3))
     await acd.leave("c001", "caller hung up")

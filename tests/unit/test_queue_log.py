@@ -106,6 +106,56 @@ def test_a_transfer_leg_is_logged_under_the_callers_own_uniqueid() -> None:
     assert lines == [f"{E}|4.1|expert_water|NONE|ENTERQUEUE|||1"]
 
 
+def codes(target: str) -> str:
+    return {"expert:water": "796166", "agent:seat-007": "8007"}.get(target, "")
+
+
+def test_a_blind_transfer_names_the_code_its_next_leg_was_queued_for() -> None:
+    fmt = QueueLogFormatter(transfer_code=codes)
+    events = [
+        ev(0, "enqueued", call="6.1", caller="13800000003"),
+        ev(1, "offered", call="6.1", seat="seat-001"),
+        ev(3, "answered", call="6.1", seat="seat-001", seat_uniqueid="6.2"),
+        ev(33, "ended", call="6.1", seat="seat-001", by="blind_transfer"),
+        ev(33.2, "enqueued", call="6.1-expert-water", skills="expert_water",
+           caller="13800000003"),
+    ]
+    lines = [text for e in events for text in fmt.lines(e)]
+    # app_queue: exten|context|holdtime|calltime|origposition, at the transfer's time;
+    # the caller is then queued again under its own uniqueid.
+    assert lines[-2:] == [
+        f"{E + 33}|6.1|general|PJSIP/seat-001|BLINDTRANSFER|796166|from-seat|3|30|1",
+        f"{E + 33}|6.1|expert_water|NONE|ENTERQUEUE||13800000003|1",
+    ]
+    assert not fmt.transfers
+
+
+def test_a_blind_transfer_whose_caller_never_queued_again_is_written_without_its_code(
+) -> None:
+    lines = lines_of([
+        ev(0, "enqueued", call="7.1"),
+        ev(1, "offered", call="7.1", seat="seat-001"),
+        ev(2, "answered", call="7.1", seat="seat-001", seat_uniqueid="7.2"),
+        ev(12, "ended", call="7.1", seat="seat-001", by="blind_transfer"),
+        ev(20, "enqueued", call="8.1"),  # another call: the transfer is not yet stale
+        ev(23, "enqueued", call="9.1"),
+    ])
+    assert [line.split("|")[4] for line in lines] == [
+        "ENTERQUEUE", "CONNECT", "ENTERQUEUE", "BLINDTRANSFER", "ENTERQUEUE"]
+    assert lines[3] == f"{E + 12}|7.1|general|PJSIP/seat-001|BLINDTRANSFER||from-seat|2|10|1"
+
+
+def test_an_attended_transfer_is_logged_as_app_queue_logs_a_bridge_merge() -> None:
+    lines = lines_of([
+        ev(0, "enqueued", call="10.1"),
+        ev(1, "offered", call="10.1", seat="seat-001"),
+        ev(2, "answered", call="10.1", seat="seat-001", seat_uniqueid="10.2"),
+        ev(40, "ended", call="10.1", seat="seat-001", by="attended_transfer"),
+    ])
+    # BRIDGE|<the merged bridge's uniqueid, which the ACD never sees>|hold|call|position
+    assert lines[-1] == f"{E + 40}|10.1|general|PJSIP/seat-001|ATTENDEDTRANSFER|BRIDGE||2|38|1"
+
+
 def test_members_log_in_pause_across_their_queues_and_log_out() -> None:
     lines = lines_of([
         ev(0, "login", seat="seat-004", skills="general:1,tax:5"),
@@ -166,6 +216,7 @@ def test_every_line_has_the_field_count_app_queue_writes() -> None:
     # epoch, callid, queue, agent, event, then app_queue's data fields for that event.
     data_fields = {"ENTERQUEUE": 3, "RINGNOANSWER": 1, "RINGCANCELED": 1, "CONNECT": 3,
                    "COMPLETECALLER": 3, "ABANDON": 3, "ADDMEMBER": 1, "REMOVEMEMBER": 1,
+                   "BLINDTRANSFER": 5, "ATTENDEDTRANSFER": 5,
                    "PAUSE": 1, "UNPAUSE": 1, "PAUSEALL": 1, "UNPAUSEALL": 1}
     lines = lines_of([
         agent(0, "seat-001", "logged_out", "ready"),
@@ -181,6 +232,14 @@ def test_every_line_has_the_field_count_app_queue_writes() -> None:
         ev(6, "offered", call="5.3", seat="seat-001"),
         ev(7, "left", call="5.3", **{"from": "offered"}),
         agent(8, "seat-001", "ready", "logged_out"),
+        ev(9, "enqueued", call="5.4"),
+        ev(9, "offered", call="5.4", seat="seat-002"),
+        ev(10, "answered", call="5.4", seat="seat-002", seat_uniqueid="5.5"),
+        ev(11, "ended", call="5.4", seat="seat-002", by="blind_transfer"),
+        ev(11, "enqueued", call="5.4-agent-seat-007", skills="agent_seat-007"),
+        ev(12, "offered", call="5.4-agent-seat-007", seat="seat-007"),
+        ev(13, "answered", call="5.4-agent-seat-007", seat="seat-007", seat_uniqueid="5.6"),
+        ev(14, "ended", call="5.4-agent-seat-007", seat="seat-007", by="attended_transfer"),
     ])
     seen = set()
     for text in lines:

@@ -1,10 +1,11 @@
 """Our queue_log against Asterisk's own: the same calls through our ACD and through
 app_queue, the same lines.
 
-One citizen scenario (citizen_dtmf_talk.xml) places three calls, one after another, in
-each mode: a ring-no-answer then answered call, a call abandoned in the queue, and a call
-abandoned while a seat rings. Seats log in, pause and unpause between the calls the same
-way in both:
+One citizen scenario (citizen_dtmf_talk.xml) places four calls, one after another, in
+each mode: a ring-no-answer then answered call, a call abandoned in the queue, a call
+abandoned while a seat rings, and a call the seat blind-transfers with its own REFER (to
+an expert code), abandoned in the queue it was sent to. Seats log in, pause and unpause
+between the calls the same way in both:
 
 - ours: the session's SQLite stack (FastAGI intake, the ACD), seats made ready and paused
   through the hotline CLI; the API writes the queue_log from the ACD's events;
@@ -13,7 +14,9 @@ way in both:
   (app_queue_log in its log dir, asterisk_conf/core.py). Its queue's members are made
   what an ACD seat is: dynamic (added through AMI QueueAdd as a seat logs in) and paused
   across all queues (autopause=all, AMI QueuePause without a queue), which is what a
-  seat-wide ACD pause is.
+  seat-wide ACD pause is. A wrap-up time keeps app_queue from ringing the transferring
+  seat again with the caller it just sent on (app_queue has one queue for every code; the
+  ACD queues it for the expert, whom that seat is not).
 
 The two files must hold the same events per call and per member, with the same fields;
 ids, times and queue names naturally differ, and each data field is checked for its
@@ -44,11 +47,12 @@ pytestmark = pytest.mark.stack
 
 # The app_queue stack's own ports (tests/support/ports.py).
 PARITY_ENV = {"HOTLINE_STATE_DIR": str(PROJECT_DIR / ".hotline-parity"), **PARITY.env(),
-              "HOTLINE_INTAKE": "app_queue", "HOTLINE_SEAT_COUNT": "3",
-              "HOTLINE_STATIC_SEAT_COUNT": "3"}
+              "HOTLINE_INTAKE": "app_queue", "HOTLINE_SEAT_COUNT": "4",
+              "HOTLINE_STATIC_SEAT_COUNT": "4"}
 
 CALLER = "13800000777"
-ANSWERS, NEVER_ANSWERS, RINGS_LONG = "seat-001", "seat-002", "seat-003"
+ANSWERS, NEVER_ANSWERS, RINGS_LONG, TRANSFERS = "seat-001", "seat-002", "seat-003", "seat-004"
+EXPERT_CODE = "796166"  # the water department's experts, in the seats' context
 RING_TIMEOUT_MS = 4000  # HOTLINE_RING_TIMEOUT_S in tests/support/stack.py
 
 
@@ -178,8 +182,9 @@ class AppQueue(Mode):
         conf = layout_for(self.stack.settings).etc / "queues.conf"
         text = "\n".join(line for line in conf.read_text().splitlines()
                          if not line.startswith("member =>"))
-        assert "autopause = yes" in text
-        conf.write_text(text.replace("autopause = yes", "autopause = all") + "\n")
+        assert "autopause = yes" in text and "wrapuptime = 0" in text
+        conf.write_text(text.replace("autopause = yes", "autopause = all")
+                        .replace("wrapuptime = 0", "wrapuptime = 30") + "\n")
         self.stack.asterisk("module reload app_queue.so")
         wait_for(lambda: "No Members" in self.stack.asterisk(f"queue show {FALLBACK_QUEUE}"),
                  10, "the queue without static members")
@@ -245,7 +250,18 @@ def run_calls(mode: Mode, workdir: Path) -> None:
         with citizen(talk_ms=1500) as caller:
             assert caller.wait(timeout=30) == 0
         wait_for(lambda: stack.active_channels() == 0, 10, "call 3 to end")
-        mode.unpause(ANSWERS)
+        mode.pause(RINGS_LONG, "meal")
+    # 4. seat-004 answers and, 4.5 s on (once bridged: the greeting's first part plays
+    #    first in ours), sends the caller to the experts with a REFER; nobody takes it
+    #    there, and the caller gives up (BLINDTRANSFER, ENTERQUEUE again, ABANDON).
+    with seat(4, "seat_answer_refer.xml", ring_ms="300", talk_ms="4500",
+              refer_to=EXPERT_CODE) as transfers:
+        mode.log_in(TRANSFERS)
+        with citizen(talk_ms=11000) as caller:
+            transfers.wait_for_message(lambda m: m.method == "REFER", timeout=20)
+            assert caller.wait(timeout=30) == 0
+        wait_for(lambda: stack.active_channels() == 0, 10, "call 4 to end")
+    mode.unpause(ANSWERS)
 
 
 # A member's own lines. Their callid is NONE, or for app_queue's ADDMEMBER who added it
@@ -294,7 +310,7 @@ def app_queue_stack() -> Iterator[Stack]:
 
 def check_call_fields(mode: Mode, calls: list[list[Line]]) -> None:
     """What each data field means, in this run's own lines."""
-    answered, abandoned, ring_cancelled = calls
+    answered, abandoned, ring_cancelled, transferred = calls
     for call in calls:
         assert len({line.callid for line in call}) == 1
         enter = call[0]
@@ -316,6 +332,14 @@ def check_call_fields(mode: Mode, calls: list[list[Line]]) -> None:
     assert cancelled.agent == f"PJSIP/{RINGS_LONG}"
     assert 0 < int(cancelled.data[0]) < RING_TIMEOUT_MS, cancelled.text
     assert gave_up.agent == "NONE" and gave_up.data[:2] == ["1", "1"]
+    connect, transfer, again, left = transferred[1:]
+    assert connect.agent == transfer.agent == f"PJSIP/{TRANSFERS}", transfer.text
+    exten, context, hold, talk, position = transfer.data
+    assert (exten, context) == (EXPERT_CODE, "from-seat"), (mode.name, transfer.text)
+    assert hold == connect.data[0] and 4 <= int(talk) <= 6 and position == "1", transfer.text
+    assert again.agent == "NONE" and again.data == ["", CALLER, "1"], again.text
+    assert left.agent == "NONE" and left.data[:2] == ["1", "1"], left.text
+    assert 3 <= int(left.data[2]) <= 8, left.text
 
 
 def test_our_queue_log_matches_app_queues(sqlite_stack: Stack, app_queue_stack: Stack,
@@ -334,7 +358,8 @@ def test_our_queue_log_matches_app_queues(sqlite_stack: Stack, app_queue_stack: 
     calls = {name: by_call(lines) for name, lines in got.items()}
     expected = [["ENTERQUEUE", "RINGNOANSWER", "CONNECT", "COMPLETECALLER"],
                 ["ENTERQUEUE", "ABANDON"],
-                ["ENTERQUEUE", "RINGCANCELED", "ABANDON"]]
+                ["ENTERQUEUE", "RINGCANCELED", "ABANDON"],
+                ["ENTERQUEUE", "CONNECT", "BLINDTRANSFER", "ENTERQUEUE", "ABANDON"]]
     for name, mode_calls in calls.items():
         assert [[line.event for line in call] for call in mode_calls] == expected, \
             (name, [line.text for line in got[name]])
@@ -344,13 +369,19 @@ def test_our_queue_log_matches_app_queues(sqlite_stack: Stack, app_queue_stack: 
             assert mine.agent == asterisks.agent, (mine.text, asterisks.text)
     check_call_fields(ours, calls["ours"])
     check_call_fields(theirs, calls["app_queue"])
-    # Each run puts its calls in one queue: ours its skill, app_queue its queue.
-    assert {line.queue for call in calls["ours"] for line in call} == {"general"}
-    assert {line.queue for call in calls["app_queue"] for line in call} == {FALLBACK_QUEUE}
+    # Each run puts its calls in one queue, ours its skill and app_queue its queue, until
+    # the transfer: the ACD queues the caller for the experts, app_queue in its one queue.
+    first_queue = {"ours": "general", "app_queue": FALLBACK_QUEUE}
+    for name, mode_calls in calls.items():
+        *before, transferred = mode_calls
+        assert {line.queue for call in before for line in call} == {first_queue[name]}
+        assert {line.queue for line in transferred[:3]} == {first_queue[name]}
+    assert {line.queue for line in calls["ours"][3][3:]} == {"expert_water"}
+    assert {line.queue for line in calls["app_queue"][3][3:]} == {FALLBACK_QUEUE}
 
     members = {name: by_member(lines) for name, lines in got.items()}
     assert members["ours"].keys() == members["app_queue"].keys() == {
-        f"PJSIP/{s}" for s in (ANSWERS, NEVER_ANSWERS, RINGS_LONG)}
+        f"PJSIP/{s}" for s in (ANSWERS, NEVER_ANSWERS, RINGS_LONG, TRANSFERS)}
     for agent, mine_lines in members["ours"].items():
         their_lines = members["app_queue"][agent]
         assert [m.event for m in mine_lines] == [t.event for t in their_lines], \

@@ -83,17 +83,23 @@ class Distributor:
         return bool(await self._retrying(lambda: self.client.exists(keys.node_key(node))))
 
     async def configure(self, *, policy: str, wrapup_s: float, offer_timeout_s: float,
-                        announce_every_s: float = 0, no_answer_pause_after: int = 2) -> None:
+                        announce_every_s: float = 0, no_answer_pause_after: int = 2,
+                        ring_others_idle_s: float = 0) -> None:
         """The rules every node applies; written by each process at start (idempotent).
 
         `no_answer_pause_after`: an agent who let this many offers in a row end unanswered
         (the caller hung up while it rang, the offer was taken back) is paused with reason
-        no_answer; 0 never pauses for that. A ring timeout or refusal pauses at once."""
+        no_answer; 0 never pauses for that. A ring timeout or refusal pauses at once.
+        `ring_others_idle_s`: an offer made while another seat in good standing could take
+        the call rings this long at most (the offer says so); 0 is the full ring timeout."""
         if policy not in ("longest_idle", "least_calls", "skill_level"):
             raise ValueError(f"unknown selection policy {policy!r}")
         if no_answer_pause_after < 0:
             raise ValueError("no_answer_pause_after must be 0 or more")
+        if ring_others_idle_s < 0:
+            raise ValueError("ring_others_idle_s must be 0 or more")
         await self.client.hset(keys.CONFIG, mapping={
+            "ring_others_idle_ms": int(ring_others_idle_s * 1000),
             "policy": policy, "wrapup_ms": int(wrapup_s * 1000),
             "offer_timeout_ms": int(offer_timeout_s * 1000),
             "announce_every_ms": int(announce_every_s * 1000),
@@ -120,7 +126,7 @@ class Distributor:
                         ",".join(routing.skills), ",".join(routing.overflow_skills),
                         int(routing.overflow_after_s * 1000), routing.queue,
                         "" if call.pbx_answered_ms is None else call.pbx_answered_ms)
-        return Offer(call_id=call.call_id, seat=text(seat)) if seat else None
+        return Offer.parse(call.call_id, text(seat)) if seat else None
 
     async def leave(self, call_id: str, reason: str) -> None:
         await self._run("leave", call_id, reason)

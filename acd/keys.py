@@ -1,9 +1,11 @@
 """Redis key names, in one place. Every key starts with `acd:` (see lua/lib.lua)."""
 
 EVENTS = "acd:events"  # stream: one entry per state change
-CONFIG = "acd:config"  # hash: policy, wrapup_ms, offer_timeout_ms, no_answer_pause_after, …
+# hash: policy, wrapup_ms, offer_timeout_ms, no_answer_pause_after, ring_others_idle_ms, …
+CONFIG = "acd:config"
 TIMERS = "acd:timers"  # sorted set: "kind|id" -> due (ms)
-OFFERS_CHANNEL_PREFIX = "acd:offers:"  # pub/sub channel per node: "<call id> <seat>"
+# pub/sub channel per node: "<call id> <seat> <ring ms, 0 for the full ring timeout>"
+OFFERS_CHANNEL_PREFIX = "acd:offers:"
 
 
 def call_key(call_id: str) -> str:

@@ -94,6 +94,7 @@ class CallRecord:
     enqueued_at_ms: int = 0
     offered_at_ms: int | None = None
     answered_at_ms: int | None = None
+    ring_s: float | None = None  # the offer's ring limit (Offer.ring_s)
 
     @classmethod
     def from_fields(cls, call_id: str, fields: Mapping[str, str]) -> CallRecord | None:
@@ -110,7 +111,8 @@ class CallRecord:
                    seat=fields.get("seat", ""),
                    enqueued_at_ms=int(fields.get("enqueued_at") or 0),
                    offered_at_ms=_int(fields.get("offered_at")),
-                   answered_at_ms=_int(fields.get("answered_at")))
+                   answered_at_ms=_int(fields.get("answered_at")),
+                   ring_s=_ring_s(fields.get("ring_ms")))
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,23 @@ class WaitingCall:
 class Offer:
     call_id: str
     seat: str
+    # At most this long, while another seat could take the call; None: the ring timeout.
+    ring_s: float | None = None
+
+    @classmethod
+    def parse(cls, call_id: str, published: str) -> Offer:
+        """"seat-001 8000" (the seat, and the ring in ms, 0 for the full ring timeout), as
+        the ACD publishes an offer and answers an enqueue."""
+        seat, _, ring_ms = published.partition(" ")
+        return cls(call_id=call_id, seat=seat, ring_s=_ring_s(ring_ms))
+
+    def ring_timeout_s(self, full_s: float) -> float:
+        """How long the seat may ring: the offer's own limit, never above the full one."""
+        return full_s if self.ring_s is None else min(full_s, self.ring_s)
+
+
+def _ring_s(ring_ms: str | None) -> float | None:
+    return int(ring_ms) / 1000 if ring_ms and ring_ms != "0" else None
 
 
 @dataclass(frozen=True)

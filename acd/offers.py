@@ -48,8 +48,8 @@ class OfferListener:
                         continue
                     data = message["data"]
                     text = data.decode() if isinstance(data, bytes) else str(data)
-                    call_id, _, seat = text.partition(" ")
-                    self._deliver(Offer(call_id=call_id, seat=seat))
+                    call_id, _, offered = text.partition(" ")
+                    self._deliver(Offer.parse(call_id, offered))
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis restarting: reconnect; waiters re-check meanwhile.
@@ -71,7 +71,7 @@ class OfferListener:
                 # The offer may have been made before we started listening.
                 call = await self.distributor.call(call_id)
                 if call is not None and call.state is CallState.OFFERED and call.seat:
-                    return Offer(call_id=call_id, seat=call.seat)
+                    return Offer(call_id=call_id, seat=call.seat, ring_s=call.ring_s)
                 with contextlib.suppress(TimeoutError):
                     return await asyncio.wait_for(asyncio.shield(waiter), RECHECK_S)
         finally:

@@ -201,7 +201,7 @@ class QueuedCall:
         ticket = self.ticket_id or ""
         self.seat = offer.seat
         offered_at = utcnow()
-        ring = self.s.settings.ring_timeout_s
+        ring = f"{offer.ring_timeout_s(self.s.settings.ring_timeout_s):g}"
         role = "consult" if self.consulting_seat else "call"
         # A transfer leg records apart from the first seat's files (see the dialplan).
         suffix = f"-{self.transfer.replace(':', '-')}" if self.transfer else ""

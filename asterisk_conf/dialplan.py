@@ -172,7 +172,8 @@ exten => s,1,Set(LOCAL(answered)=${{STRFTIME(,,%s.%3q)}})
 [{SEAT_HANGUP}]
 ; BLINDTRANSFER: Asterisk names the transferer's peer there when this seat sent the
 ; caller on (its REFER, or the seat API's), before the seat leaves the bridge.
-exten => s,1,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}},${{CHANNEL(hangupsource)}},${{BLINDTRANSFER}})
+exten => s,1,Set(LOCAL(source)=${{CHANNEL(hangupsource)}})
+ same => n,AGI(${{HOTLINE_AGI}}/seat_ended,${{ARG1}},${{ARG2}},${{source}},${{BLINDTRANSFER}})
  same => n,Return()
 
 {record_call_context(settings)}

@@ -47,7 +47,8 @@ async def configure(settings: Settings, distributor: Distributor) -> None:
     await distributor.configure(policy=settings.selection_policy, wrapup_s=settings.wrapup_s,
                                 offer_timeout_s=settings.offer_timeout_s,
                                 announce_every_s=settings.announce_every_s,
-                                no_answer_pause_after=settings.no_answer_pause_after)
+                                no_answer_pause_after=settings.no_answer_pause_after,
+                                ring_others_idle_s=settings.ring_others_idle_s)
 
 
 async def serve() -> None:

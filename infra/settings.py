@@ -93,6 +93,10 @@ class Settings:
     # The app_queue baseline plays the same greeting before Queue() (bench/time_to_human.py).
     app_queue_greeting: bool = False
     ring_timeout_s: int = 15  # an offer rings this long, then the agent is paused
+    # While another seat that could take the call is idle, an offer rings only this long
+    # (then the agent is paused, and the call rings that seat): a seat whose agent is gone
+    # costs the caller this, not the whole ring timeout. 0: always the ring timeout.
+    ring_others_idle_s: float = 8.0
     # The greeting's first part (the service's name; a legacy number's notice too) plays
     # in full even when an agent answers during it: the bridge waits for its end. False:
     # the whole greeting yields to the agent's answer (ivr_flows/ring_media.py).

@@ -17,6 +17,9 @@ end
 event('enqueued', 'call', call, 'node', ARGV[3], 'ticket', ARGV[4], 'hint', ARGV[7],
   'priority', ARGV[8], 'skills', ARGV[9], 'queue', ARGV[12], 'caller', ARGV[5],
   'dialled', ARGV[6], 'pbx_answered', ARGV[13] or '')
--- The seat it was offered to at once (the caller's node needs no message), or ''.
-if match_call(call) == 1 then return redis.call('HGET', c, 'seat') end
+-- The seat it was offered to at once (the caller's node needs no message) and the offer's
+-- ring ("seat-001 8000", as offers are published), or ''.
+if match_call(call) == 1 then
+  return redis.call('HGET', c, 'seat') .. ' ' .. redis.call('HGET', c, 'ring_ms')
+end
 return ''

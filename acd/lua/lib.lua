@@ -136,21 +136,31 @@ local function unindex_call(call)
   end
 end
 
+local best_in
+
+-- Offers the call to the seat. The offer rings at most ring_others_idle_ms (its 'ring_ms';
+-- 0 is the full ring timeout) while another seat in good standing could take the call:
+-- a seat whose agent is gone then costs the caller that much, not a whole ring.
 local function offer(call, seat)
   local c = 'acd:call:' .. call
   unindex_call(call)
   redis.call('HSET', c, 'state', 'offered', 'seat', seat, 'offered_at', ARGV[1])
   transition(seat, 'offered', '', call)
   index_agent(seat)
+  local ring = tonumber(config('ring_others_idle_ms', '0'))
+  if ring > 0 and not best_in('ready', call) then ring = 0 end
+  redis.call('HSET', c, 'ring_ms', ring)
   redis.call('ZADD', 'acd:timers', NOW + tonumber(config('offer_timeout_ms', '30000')),
     'offer|' .. call)
   event('offered', 'call', call, 'seat', seat, 'ticket', redis.call('HGET', c, 'ticket') or '')
   local node = redis.call('HGET', c, 'node')
-  if node then redis.call('PUBLISH', 'acd:offers:' .. node, call .. ' ' .. seat) end
+  if node then
+    redis.call('PUBLISH', 'acd:offers:' .. node, call .. ' ' .. seat .. ' ' .. ring)
+  end
 end
 
 -- The best of the call's skills' sets of this kind ('ready' or 'retry'), or nil.
-local function best_in(kind, call)
+best_in = function(kind, call)
   local best, best_score = nil, nil
   for _, skill in ipairs(call_skills(call)) do
     local top = redis.call('ZRANGE', 'acd:' .. kind .. ':' .. skill, 0, 0, 'WITHSCORES')

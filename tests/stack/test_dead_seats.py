@@ -7,7 +7,10 @@ INVITE and when, and whether it answered. The rules (acd/lua/lib.lua):
 - an unanswered offer sends the seat behind every seat in good standing, so no seat is
   rung twice in a row unanswered while another seat that could take the call was idle;
 - no_answer_pause_after (2, the default) unanswered offers in a row pause it no_answer;
-- every answered call reached a live seat.
+- every answered call reached a live seat;
+- while another seat in good standing could take the call, an offer rings only
+  ring_others_idle_s (then the seat is paused, as after a full ring), so a dead seat costs
+  the caller that, not the whole ring timeout.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ pytestmark = pytest.mark.stack
 DEAD = ["seat-031", "seat-032"]
 LIVE = ["seat-033", "seat-034", "seat-035", "seat-036"]
 PAUSE_AFTER = 2  # the ACD's default no_answer_pause_after
-def start_seat(stack: Stack, seat: str, workdir: Path) -> Sipp:
+def start_seat(stack: Stack, seat: str, workdir: Path, dead: bool | None = None) -> Sipp:
     number = int(seat.rsplit("-", 1)[1])
-    scenario = "seat_no_answer.xml" if seat in DEAD else "seat_answer.xml"
-    variables = None if seat in DEAD else {"ring_ms": "300"}
+    dead = seat in DEAD if dead is None else dead
+    scenario = "seat_no_answer.xml" if dead else "seat_answer.xml"
+    variables = None if dead else {"ring_ms": "300"}
     return Sipp(scenario, remote=stack.sip_target, local_ip="127.0.0.1",
                 local_port=seat_port(number), variables=variables, workdir=workdir,
                 label=seat).start()
@@ -104,3 +108,48 @@ def test_dead_seats_lose_their_place_and_are_paused_after_two_unanswered_offers(
     gave_up = [t for t in tickets if t.outcome == "abandoned"]
     assert len(gave_up) == 2 * PAUSE_AFTER
     assert {t.abandon_stage for t in gave_up} == {"ringing"}
+
+
+def test_a_dead_seat_rings_only_briefly_while_another_seat_is_idle(
+        stack: Stack, tmp_path: Path) -> None:
+    short_s, full_s = 1.5, stack.settings.ring_timeout_s
+    stack.configure_acd(ring_others_idle_s=short_s)
+    dead, live, spare = "seat-045", "seat-046", "seat-047"
+    seats = {seat: start_seat(stack, seat, tmp_path, dead=seat == dead)
+             for seat in (dead, live, spare)}
+    before = stack.tickets.count()
+    try:
+        for seat in (dead, live, spare):  # the dead seat is the longest idle
+            stack.seats_ready([seat])
+            time.sleep(0.01)
+        # 1. Two live seats idle: the dead one rings briefly, then a live one answers.
+        with callers(stack, tmp_path, "brief", 1, talk_ms=6000) as first:
+            assert first.wait(timeout=30) == 0
+        agent = stack.seat_state(dead)
+        assert (agent.get("state"), agent.get("reason")) == ("paused", "no_answer")
+        # 2. Nobody else free: the dead seat, ready again, rings the whole ring timeout.
+        for seat in (live, spare):
+            stack.hotline("seat", "pause", seat, "--reason", "meal")
+        stack.seats_ready([dead])
+        with callers(stack, tmp_path, "full", 1, talk_ms=full_s * 1000 + 3000) as second:
+            assert second.wait(timeout=30) == 0
+        wait_for(lambda: stack.seat_state(dead).get("state") == "paused", 10, "paused")
+        by_seat = {seat: rings(sipp) for seat, sipp in seats.items()}
+    finally:
+        for sipp in seats.values():
+            sipp.stop()
+
+    # From the seats' own SIP: the dead seat's INVITE and Asterisk's CANCEL of it.
+    brief, full = by_seat[dead]
+    assert not brief.answered and not full.answered
+    assert short_s - 0.2 <= brief.ended - brief.at <= short_s + 1.0, brief
+    assert full_s - 0.2 <= full.ended - full.at <= full_s + 1.0, full
+    # The caller went on to the live seat at once, which answered.
+    (taken,) = by_seat[live]
+    assert taken.answered and taken.call == brief.call
+    assert 0 <= taken.at - brief.ended <= 1.0, (brief, taken)
+    assert by_seat[spare] == []
+    wait_for(lambda: stack.tickets.count() == before + 2, 20, "2 tickets")
+    outcomes = sorted((stack.wait_closed(t.ticket_id).outcome, t.seat or "")
+                      for t in stack.tickets.list_recent(limit=2))
+    assert [o for o, _ in outcomes] == ["abandoned", "answered"]

@@ -112,7 +112,8 @@ class Stack:
         self.configure_acd()
 
     def configure_acd(self, *, policy: str = "longest_idle", wrapup_s: float = 0,
-                      announce_every_s: float = 0) -> None:
+                      announce_every_s: float = 0,
+                      ring_others_idle_s: float | None = None) -> None:
         """The ACD's rules for the next test (the services wrote them once at start)."""
         from acd.distributor import Distributor
 
@@ -123,7 +124,9 @@ class Stack:
                     policy=policy, wrapup_s=wrapup_s,
                     offer_timeout_s=self.settings.offer_timeout_s,
                     announce_every_s=announce_every_s,
-                    no_answer_pause_after=self.settings.no_answer_pause_after)
+                    no_answer_pause_after=self.settings.no_answer_pause_after,
+                    ring_others_idle_s=(self.settings.ring_others_idle_s
+                                        if ring_others_idle_s is None else ring_others_idle_s))
             finally:
                 await client.aclose()
 

@@ -340,6 +340,45 @@ async def test_an_agent_leaving_an_answered_consultation_ends_by_attended_transf
         ("c001", "attended_transfer"), ("c003", "agent")]
 
 
+async def test_an_offer_rings_shorter_while_another_seat_could_take_the_call(
+        acd: Distributor) -> None:
+    await acd.configure(policy="longest_idle", wrapup_s=0, offer_timeout_s=30,
+                        ring_others_idle_s=8)
+    for seat in ("seat-001", "seat-002"):
+        await acd.seat_ready(seat)
+        await asyncio.sleep(0.002)
+    first = await acd.enqueue(call(1))
+    # seat-002 is idle too: seat-001 rings 8 s at most, and says so in its record too.
+    assert first is not None and (first.seat, first.ring_s) == ("seat-001", 8.0)
+    assert first.ring_timeout_s(15) == 8 and first.ring_timeout_s(4) == 4
+    record = await acd.call("c001")
+    assert record is not None and record.ring_s == 8.0
+    second = await acd.enqueue(call(2))
+    # Nobody else is free: the whole ring timeout.
+    assert second is not None and (second.seat, second.ring_s) == ("seat-002", None)
+    assert second.ring_timeout_s(15) == 15
+
+
+async def test_a_seat_that_just_missed_an_offer_is_no_reason_to_cut_a_ring_short(
+        acd: Distributor) -> None:
+    await acd.configure(policy="longest_idle", wrapup_s=0, offer_timeout_s=30,
+                        ring_others_idle_s=8)
+    await acd.seat_ready("seat-001")
+    await acd.enqueue(call(1))
+    await acd.leave("c001", "caller hung up")  # while seat-001 rang: it is behind now
+    await acd.seat_ready("seat-002")
+    offer = await acd.enqueue(call(2))
+    assert offer is not None and (offer.seat, offer.ring_s) == ("seat-002", None)
+
+
+async def test_offers_ring_the_whole_ring_timeout_when_short_rings_are_off(
+        acd: Distributor) -> None:
+    for seat in ("seat-001", "seat-002"):
+        await acd.seat_ready(seat)
+    offer = await acd.enqueue(call(1))
+    assert offer is not None and offer.ring_s is None
+
+
 async def test_caller_hangup_while_waiting_removes_the_call(acd: Distributor) -> None:
     await enqueue_in_order(acd, range(1, 3))
     await acd.leave("c001", "caller hung up")

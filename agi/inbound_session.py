@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 from acd.models import Offer
 from acd.routing import route_call
@@ -29,12 +30,19 @@ from ivr_flows.ring_media import protected_s
 
 log = logging.getLogger(__name__)
 
+# How long a prompt may go on after AMI reported a key before the key counts as one the
+# prompt never read (STREAM FILE ends on its own keys within milliseconds).
+KEY_GRACE_S = 0.3
+
 
 class InboundSession(QueuedCall):
     async def run(self) -> None:
         env = self.channel.env
         dialled = env.get("agi_extension", "")
         plan = plan_for(dialled, self.s.settings)
+        # A key the caller presses while this session is between commands is reported
+        # here (agi/key_watch.py): AGI itself drops it.
+        key = self.s.keys.watch(self.call_id) if self.s.keys is not None else None
         try:
             # Stamped before ANSWER: Asterisk sends the 200 OK at once, then waits up to
             # 500 ms for the caller's first audio frame before the command returns.
@@ -54,7 +62,7 @@ class InboundSession(QueuedCall):
             if offer is not None:
                 self._greet_while_ringing(self.ticket_id, plan)
             else:
-                offer = await self._greet_while_queued(self.ticket_id, plan.steps)
+                offer = await self._greet_while_queued(self.ticket_id, plan.steps, key)
             await self._serve(offer, routing)
             await self.channel.set_variable("HOTLINE_DONE", "1")
         except CallerHungUp as gone:
@@ -62,6 +70,8 @@ class InboundSession(QueuedCall):
         except ChannelGone:
             await self._channel_lost()
         finally:
+            if self.s.keys is not None:
+                self.s.keys.forget(self.call_id)
             # Whatever happened, the call must not linger in the queue.
             await self._leave_queue("session ended")
 
@@ -87,24 +97,30 @@ class InboundSession(QueuedCall):
         self.s.put_aside(self.s.tickets.add_event(ticket_id, "greeting", "while ringing",
                                                   at=utcnow()), ticket_id)
 
-    async def _greet_while_queued(self, ticket_id: str, steps: tuple[Step, ...]) -> Offer | None:
+    async def _greet_while_queued(self, ticket_id: str, steps: tuple[Step, ...],
+                                  key: asyncio.Future[str] | None = None) -> Offer | None:
         """No seat is free: the greeting plays with barge-in while the call keeps its
         place. A seat offered meanwhile ends the playback (after the part that always
-        plays) and rings at once. Returns that offer, or None once the greeting is over."""
+        plays) and rings at once. `key`: the caller's first key as AMI reports it, which
+        ends the greeting too when AGI dropped it (pressed before a prompt started).
+        Returns the offer, or None once the greeting is over."""
         offer = asyncio.ensure_future(self.s.offers.wait(self.call_id))
         try:
             for step in steps:
+                if key is not None and key.done() and not key.cancelled():
+                    # Pressed before this prompt began: nothing was listening.
+                    await self.s.tickets.add_event(ticket_id, "barge_in", key.result())
+                    break
                 playing = asyncio.ensure_future(self.channel.command(
                     "STREAM FILE", step.prompt, f'"{BARGE_IN_KEYS}"'))
-                if not step.protected and not offer.done():
-                    await asyncio.wait({playing, offer}, return_when=asyncio.FIRST_COMPLETED)
-                    if offer.done() and not playing.done():
-                        await self._stop_playback()
+                await self._play_until_ended(playing, step, offer, key)
                 reply = await playing
                 if reply.hung_up or self.channel.hangup.is_set():
                     raise CallerHungUp(step.stage)
-                if reply.digit:
-                    await self.s.tickets.add_event(ticket_id, "barge_in", reply.digit)
+                pressed = reply.digit or (key.result() if key is not None and key.done()
+                                          and not key.cancelled() else "")
+                if pressed:
+                    await self.s.tickets.add_event(ticket_id, "barge_in", pressed)
                     break
                 if offer.done():
                     await self.s.tickets.add_event(ticket_id, step.stage, "seat offered")
@@ -114,6 +130,29 @@ class InboundSession(QueuedCall):
             return offer.result() if offer.done() else None
         finally:
             offer.cancel()
+
+    async def _play_until_ended(self, playing: asyncio.Future[Any], step: Step,
+                                offer: asyncio.Future[Offer],
+                                key: asyncio.Future[str] | None) -> None:
+        """Waits while the prompt plays. An offer (outside the part that always plays)
+        stops it; so does a key AMI reported that the prompt did not end on by itself
+        within KEY_GRACE_S (it came in the moment before the prompt began)."""
+        stoppers: set[asyncio.Future[Any]] = set()
+        if not step.protected and not offer.done():
+            stoppers.add(offer)
+        if key is not None and not key.done():
+            stoppers.add(key)
+        if not stoppers:
+            return
+        await asyncio.wait({playing, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
+        if playing.done():
+            return
+        if key is not None and key.done() and not (offer in stoppers and offer.done()):
+            # STREAM FILE ends on a key it reads itself, a moment after AMI's report.
+            await asyncio.wait({playing}, timeout=KEY_GRACE_S)
+            if playing.done():
+                return
+        await self._stop_playback()
 
     async def _stop_playback(self) -> None:
         """Stops the STREAM FILE in progress (AMI ControlPlayback). If AMI cannot be

@@ -17,6 +17,7 @@ from acd.offers import OfferListener
 from agi.application import FastAgiApplication
 from agi.call_session import call_session
 from agi.channel import AgiChannel
+from agi.key_watch import KeyWatch
 from agi.seat_handlers import seat_answered, seat_ended
 from agi.services import Services
 from infra.process import run_service, serve_until_stopped
@@ -69,7 +70,9 @@ async def serve() -> None:
     offers = OfferListener(client, distributor)
     await offers.start()
     heartbeat = asyncio.create_task(keep_heartbeat(distributor), name="heartbeat")
-    services = Services(settings=settings, distributor=distributor, offers=offers,
+    keys = KeyWatch(settings)
+    await keys.start()
+    services = Services(settings=settings, distributor=distributor, offers=offers, keys=keys,
                         tickets=AsyncTicketStore(BufferedTicketStore(
                             settings.effective_database_url, settings.redis_url)),
                         screen=CallerScreen(client, settings))
@@ -86,6 +89,7 @@ async def serve() -> None:
         # Ticket writes put aside (Services.put_aside) are finished, not dropped.
         await asyncio.wait(set(services.background), timeout=10)
     heartbeat.cancel()
+    keys.stop()
     await offers.stop()
     await client.aclose()
 

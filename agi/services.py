@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from acd.distributor import Distributor
 from acd.offers import OfferListener
+from agi.key_watch import KeyWatch
 from infra.settings import Settings
 from screening.caller_screening import CallerScreen
 from tickets.async_store import AsyncTicketStore
@@ -27,6 +28,8 @@ class Services:
     offers: OfferListener
     tickets: AsyncTicketStore
     screen: CallerScreen
+    # The callers' keys from AMI, for those AGI loses between commands (None: not watched).
+    keys: KeyWatch | None = None
     # Ticket writes put aside (put_aside); agi/server.py finishes them before it stops.
     background: set[asyncio.Future[None]] = field(default_factory=set)
 

@@ -8,11 +8,13 @@ barge-in, and most citizens press 1 to skip it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
+from agi.key_watch import KeyWatch
 from ivr_flows.ring_media import wav_seconds
 from tests.support.ports import seat_port
 from tests.support.sipp import SipMessage, Sipp
@@ -341,3 +343,41 @@ def test_a_transferred_calls_talk_time_is_the_whole_conversation(
     ticket = stack.wait_closed(newest_ticket_id(stack, before))
     assert (ticket.outcome, ticket.seat) == ("answered", "seat-013")
     assert ticket.talk_seconds == pytest.approx(ended.at - answered.at, abs=SIP_TOLERANCE_S)
+
+
+def caller_channel_uniqueid(stack: Stack) -> str:
+    """The uniqueid of the live citizen's channel (the one in the intake context)."""
+    for row in stack.asterisk("core show channels concise").splitlines():
+        fields = row.split("!")
+        if len(fields) > 2 and fields[1] == "hotline-intake":
+            return fields[-1]
+    return ""
+
+
+def test_asterisk_reports_the_callers_key_to_the_key_watch(stack: Stack,
+                                                           tmp_path: Path) -> None:
+    """AGI drops a key pressed while a session is between two commands (before its first
+    prompt, or between prompts); Asterisk still reports every key over AMI, where each
+    FastAGI process watches its callers' keys (agi/key_watch.py). Through the real
+    Asterisk, with the product's own AMI account: a watch on a live call's channel gets
+    the key the citizen's SIPp sent, and the ticket records the barge-in."""
+    before = stack.tickets.count()
+
+    async def watch_one_call() -> str:
+        keys = KeyWatch(stack.settings)
+        await keys.start()
+        try:
+            with citizen(stack, "citizen_dtmf_talk.xml", tmp_path, dtmf_delay_ms="2500",
+                         talk_ms="1500") as caller:
+                await asyncio.to_thread(wait_for, lambda: bool(caller_channel_uniqueid(stack)),
+                                        10, "the citizen's channel")
+                first = keys.watch(caller_channel_uniqueid(stack))
+                digit = await asyncio.wait_for(first, 15)
+                assert await asyncio.to_thread(caller.wait, 30) == 0
+            return digit
+        finally:
+            keys.stop()
+
+    assert asyncio.run(watch_one_call()) == "1"
+    ticket = stack.wait_closed(newest_ticket_id(stack, before))
+    assert ("barge_in", "1") in [(e.kind, e.detail) for e in ticket.events]

@@ -272,7 +272,8 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
 
             found = accounts.get(args.name)
             if found is None:
-                print(f"hotline: no such user {args.name!r}", file=sys.stderr)
+                print(f"hotline: no such user {args.name!r}; create the account first, e.g. "
+                      f"hotline user add {args.name} --role supervisor", file=sys.stderr)
                 return 1
             signer = TokenSigner(load_secrets(settings).api_signing_key,
                                  args.ttl_s or settings.token_ttl_s)

@@ -184,8 +184,16 @@ def test_known_calls_give_exact_statistics(stack: Stack, tmp_path: Path) -> None
     assert 'hotline_queue_abandoned_today{queue="tax"} 1' in metrics.text
     assert httpx.get(f"{stack.api_url}/metrics", headers=agent).status_code == 403
     assert httpx.get(f"{stack.api_url}/metrics").status_code == 401
-    # A long-lived token for Prometheus, from the CLI.
-    scraper = stack.hotline("user", "token", "floor1", "--ttl-s", "31536000").stdout.strip()
+    # A long-lived token for Prometheus, from the CLI, as docs/statistics.md tells: the
+    # scraper's account first (asked for before, the token says so), then its token.
+    stack.hotline("user", "remove", "prometheus", check=False)  # from an earlier run
+    missing = stack.hotline("user", "token", "prometheus", check=False)
+    assert missing.returncode == 1
+    assert "hotline user add prometheus --role supervisor" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    stack.hotline("user", "add", "prometheus", "--role", "supervisor")
+    scraper = stack.hotline("user", "token", "prometheus", "--ttl-s",
+                            "31536000").stdout.strip()
     assert httpx.get(f"{stack.api_url}/metrics", headers={
         "Authorization": f"Bearer {scraper}"}).status_code == 200
 

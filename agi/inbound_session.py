@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 KEY_GRACE_S = 0.3
 
 
+def pressed(key: asyncio.Future[str] | None) -> str:
+    """The key AMI reported, "" if none (or the watch is over)."""
+    return key.result() if key is not None and key.done() and not key.cancelled() else ""
+
+
 class InboundSession(QueuedCall):
     async def run(self) -> None:
         env = self.channel.env
@@ -107,9 +112,9 @@ class InboundSession(QueuedCall):
         offer = asyncio.ensure_future(self.s.offers.wait(self.call_id))
         try:
             for step in steps:
-                if key is not None and key.done() and not key.cancelled():
+                if early := pressed(key):
                     # Pressed before this prompt began: nothing was listening.
-                    await self.s.tickets.add_event(ticket_id, "barge_in", key.result())
+                    await self.s.tickets.add_event(ticket_id, "barge_in", early)
                     break
                 playing = asyncio.ensure_future(self.channel.command(
                     "STREAM FILE", step.prompt, f'"{BARGE_IN_KEYS}"'))
@@ -117,10 +122,8 @@ class InboundSession(QueuedCall):
                 reply = await playing
                 if reply.hung_up or self.channel.hangup.is_set():
                     raise CallerHungUp(step.stage)
-                pressed = reply.digit or (key.result() if key is not None and key.done()
-                                          and not key.cancelled() else "")
-                if pressed:
-                    await self.s.tickets.add_event(ticket_id, "barge_in", pressed)
+                if digit := reply.digit or pressed(key):
+                    await self.s.tickets.add_event(ticket_id, "barge_in", digit)
                     break
                 if offer.done():
                     await self.s.tickets.add_event(ticket_id, step.stage, "seat offered")
@@ -147,8 +150,8 @@ class InboundSession(QueuedCall):
         await asyncio.wait({playing, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
         if playing.done():
             return
-        if key is not None and key.done() and not (offer in stoppers and offer.done()):
-            # STREAM FILE ends on a key it reads itself, a moment after AMI's report.
+        if not (offer in stoppers and offer.done()):
+            # A key AMI reported: STREAM FILE ends on a key it reads itself, a moment later.
             await asyncio.wait({playing}, timeout=KEY_GRACE_S)
             if playing.done():
                 return
